@@ -1,0 +1,171 @@
+"""How exactly the parser reads the sample world, per delivery form.
+
+Generates a world (sample_portals.generate.generate_world) into a temp dir, parses every
+file of every report (the full detail page with its chrome, the PDF, the DOCX) plus
+render(spec, "text"), compares every table cell and the metadata (agency, year,
+published) with the truth, and checks that the planted failed checks fail and no other
+check does. Prints per-form figures and every miss.
+
+    .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import parsers  # noqa: E402
+from parsers import template  # noqa: E402
+
+METADATA_KEYS = ("agency", "year", "published")
+
+
+def flat_cells(report_json: dict) -> dict[str, object]:
+    """Every number of tables 2-4 keyed table.row.col, in the to_json() shape."""
+    cells = {}
+    for table in ("table2", "table3", "table4"):
+        for row, value in report_json[table].items():
+            if isinstance(value, dict):
+                for col, number in value.items():
+                    cells[f"{table}.{row}.{col}"] = number
+            else:
+                cells[f"{table}.{row}"] = value
+    return cells
+
+
+def form_of(path: str, form: str | None) -> str:
+    if form:
+        return form
+    return {"pdf": "pdf", "docx": "docx", "html": "html", "shtml": "html", "htm": "html"}.get(
+        path.rsplit(".", 1)[-1].lower(), "other")
+
+
+def measure(root: Path, seed: int, generated: int) -> dict:
+    from sample_portals.generate import generate_world
+
+    generate_world(root, seed=seed, generated=generated)
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    results = {"cells": collections.Counter(), "cell_misses": collections.Counter(),
+               "meta": collections.Counter(), "meta_misses": collections.Counter(),
+               "check_misses": collections.Counter(), "reports": collections.Counter(),
+               "misses": []}
+    text_specs = _text_renderings(seed, generated, manifest)
+    for entry in manifest["reports"]:
+        truth = entry.get("truth")
+        if isinstance(truth, str):
+            truth = json.loads((root / truth).read_text("utf-8"))
+        elif truth is None:
+            truth = json.loads((root / "truth" / f"{entry['id']}.json").read_text("utf-8"))
+        items = []
+        for file in entry.get("files", []):
+            path = root / "sites" / entry["portal_id"] / file["path"].lstrip("/")
+            if not path.exists():
+                path = root / file["path"]
+            items.append((form_of(file["path"], file.get("form")), file["path"], path.read_bytes()))
+        if entry["id"] in text_specs:
+            items.append(("text", f"{entry['id']}.txt", text_specs[entry["id"]]))
+        for form, name, data in items:
+            compare(form, name, data, truth, results)
+    return results
+
+
+def _text_renderings(seed: int, generated: int, manifest: dict) -> dict[str, bytes]:
+    """render(spec, "text") for the generated reports, keyed by manifest id where they match."""
+    try:
+        from sample_portals.generate import world_specs  # type: ignore[attr-defined]
+    except ImportError:
+        world_specs = None
+    from sample_portals.render import render
+    from sample_portals.reports import spec_to_truth
+
+    specs = world_specs(seed=seed, generated=generated) if world_specs else []
+    if not specs:
+        from sample_portals import portals
+        from sample_portals.reports import generate_reports
+
+        specs = generate_reports(seed, generated, portals.PORTALS)
+    by_title = {}
+    for entry in manifest["reports"]:
+        by_title.setdefault(entry.get("title"), entry["id"])
+    out = {}
+    for index, spec in enumerate(specs):
+        truth = spec_to_truth(spec)
+        key = by_title.get(truth.get("title"))
+        out[key or f"text-{index}"] = render(spec, "text")
+        if key is None:
+            _extra_truth[f"text-{index}"] = truth
+    return out
+
+
+_extra_truth: dict[str, dict] = {}
+
+
+def compare(form: str, name: str, data: bytes, truth: dict, results: dict) -> None:
+    report = parsers.parse(data, name=name).to_json()
+    results["reports"][form] += 1
+    if form not in ("html", "pdf", "docx", "text"):
+        if report["status"] != "failed":
+            results["misses"].append(f"{form} {name}: unsupported format not reported as failed")
+        return
+    if truth.get("format") == "pre-2020":
+        return  # old layout: only its text is kept, no template cells to compare
+    expected, got = flat_cells(truth), flat_cells(report)
+    for key, value in expected.items():
+        results["cells"][form] += 1
+        if got.get(key) != value:
+            results["cell_misses"][form] += 1
+            results["misses"].append(f"{form} {name} {key}: got {got.get(key)!r}, truth {value!r}")
+    for key in METADATA_KEYS:
+        if key == "published" and form != "html":
+            continue  # only the detail page carries a publication date
+        results["meta"][form] += 1
+        if report.get(key) != truth.get(key):
+            results["meta_misses"][form] += 1
+            results["misses"].append(f"{form} {name} {key}: got {report.get(key)!r}, truth {truth.get(key)!r}")
+    planted = set(truth.get("expected_failed_checks", []))
+    failed = {check["rule"] for check in report["checks"] if check["passed"] is False}
+    if form != "html":
+        planted.discard("timeliness")  # no date outside the detail page: passed is None
+    if planted != failed:
+        results["check_misses"][form] += 1
+        results["misses"].append(f"{form} {name} checks: planted {sorted(planted)}, failed {sorted(failed)}")
+
+
+def summary(results: dict) -> list[str]:
+    lines = []
+    forms = sorted(set(results["reports"]))
+    total_cells = sum(results["cells"].values())
+    total_miss = sum(results["cell_misses"].values())
+    for form in forms:
+        cells, miss = results["cells"][form], results["cell_misses"][form]
+        meta, meta_miss = results["meta"][form], results["meta_misses"][form]
+        lines.append(f"{form:6} reports {results['reports'][form]:4}  cells {cells - miss}/{cells} "
+                     f"({100 * (cells - miss) / max(cells, 1):.3f}%)  metadata {meta - meta_miss}/{meta} "
+                     f"({100 * (meta - meta_miss) / max(meta, 1):.2f}%)  check mismatches {results['check_misses'][form]}")
+    lines.append(f"overall cells {total_cells - total_miss}/{total_cells} "
+                 f"({100 * (total_cells - total_miss) / max(total_cells, 1):.3f}%)")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--generated", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        results = measure(Path(directory), args.seed, args.generated)
+    for line in summary(results):
+        print(line)
+    print(f"misses ({len(results['misses'])}):")
+    for miss in results["misses"]:
+        print("  " + miss)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The `ogi` command: one thin sub-command per room (crawl, parse, load, serve, status, demo).
+
+Each sub-command parses its flags and calls one function in crawler/, parsers/ or
+archive/; the logic lives there. `--data DIR` (default ./data) is the archive folder:
+DIR/ogi.db (SQLite) and DIR/warc/*.warc.gz.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+DATA_OPTION = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="Archive folder: DIR/ogi.db and DIR/warc/.",
+)
+
+
+@click.group()
+@click.version_option(package_name="ogi-archive")
+def main() -> None:
+    """Archive of China's open-government-information annual reports (政府信息公开工作年度报告)."""
+
+
+@main.command()
+@DATA_OPTION
+@click.option("--no-serve", is_flag=True, help="Stop after loading (for CI and scripts).")
+@click.option("--port", type=int, default=8001, show_default=True, help="Datasette port.")
+@click.option("--seed", type=int, default=2025, show_default=True, help="Sample-portal generator seed.")
+@click.option("--generated", type=int, default=40, show_default=True, help="Generated reports per run.")
+def demo(data_dir: Path, no_serve: bool, port: int, seed: int, generated: int) -> None:
+    """Whole pipeline on the bundled offline sample portals: build, serve, crawl, archive, parse, load, Datasette."""
+    from ogi.demo import run_demo
+
+    run_demo(data_dir, serve=not no_serve, port=port, seed=seed, generated=generated, echo=click.echo)
+
+
+@main.command()
+@DATA_OPTION
+@click.option(
+    "--registry",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSON list of portal entries to crawl instead of crawler/portals.json.",
+)
+@click.option("--portal", "portal_ids", multiple=True, help="Only these portal ids (repeatable).")
+@click.option("-s", "--set", "overrides", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
+def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Crawl the registry's portals into DIR/warc and the captures index. Safe under cron."""
+    from crawler.run import crawl as run_crawl
+    from crawler.run import load_registry
+
+    entries = load_registry(registry)
+    if portal_ids:
+        entries = [entry for entry in entries if entry["id"] in portal_ids]
+        if not entries:
+            raise click.ClickException(f"no portal in the registry has id {', '.join(portal_ids)}")
+    settings = dict(item.split("=", 1) for item in overrides)
+    summary = run_crawl(data_dir, registry=entries, settings=settings)
+    click.echo(summary_line(summary))
+    if summary.get("status") not in (None, "finished"):
+        sys.exit(1)
+
+
+def summary_line(summary: dict) -> str:
+    """One line for monitoring: the crawl's counts as key=value pairs."""
+    keys = ("status", "requests", "bytes_received", "new_captures", "unchanged", "gone", "errors", "blocked")
+    return "ogi crawl: " + " ".join(f"{key}={summary.get(key)}" for key in keys if key in summary)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def parse(file: Path, as_json: bool) -> None:
+    """Parse one report file (HTML, text, PDF, DOCX; format sniffed from its bytes and name)."""
+    from parsers import parse as parse_report
+
+    report = parse_report(file.read_bytes(), name=file.name)
+    if report.status == "failed" and not has_any_number(report):
+        click.echo(f"ogi parse: {file}: not a report: {'; '.join(report.problems) or 'nothing recognised'}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(report))
+
+
+def has_any_number(report) -> bool:
+    return any(cell.value is not None for cell in report.cells)
+
+
+def format_report(report) -> str:
+    """A short human summary; `--json` is the full record."""
+    failed = [check for check in report.checks if check.passed is False]
+    lines = [
+        f"{report.title or '(no title)'}",
+        f"agency={report.agency} level={report.level} year={report.year} published={report.published} "
+        f"format={report.format} status={report.status}",
+        f"cells read: {sum(cell.value is not None for cell in report.cells)} of {len(report.cells)}; "
+        f"checks failed: {len(failed)} of {len(report.checks)}",
+    ]
+    lines += [f"  failed {check.rule}: {check.detail}" for check in failed]
+    lines += [f"  problem: {problem}" for problem in report.problems]
+    return "\n".join(lines)
+
+
+@main.command()
+@DATA_OPTION
+def load(data_dir: Path) -> None:
+    """Re-parse every archived report capture and load reports, cells and checks into DIR/ogi.db."""
+    from archive.load import load_archive
+
+    summary = load_archive(data_dir)
+    click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
+
+
+@main.command()
+@DATA_OPTION
+@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(data_dir: Path, port: int, host: str) -> None:
+    """Publish DIR/ogi.db with Datasette, read-only."""
+    from archive.serve import serve as run_serve
+
+    run_serve(data_dir, port=port, host=host)
+
+
+@main.command()
+@DATA_OPTION
+@click.option("--json", "as_json", is_flag=True)
+def status(data_dir: Path, as_json: bool) -> None:
+    """What the archive holds: portals, captures, runs, reports by status, errors."""
+    from archive.status import archive_status
+
+    figures = archive_status(data_dir)
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        for key, value in figures.items():
+            click.echo(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The arithmetic and consistency checks a report must satisfy (report-format.md).
+
+A failed check is data about the report (the numbers as printed do not add up), not a
+parse problem. A check whose inputs are missing (NULL) has passed=None and says which
+value is missing. Rule names are fixed; the sample-portal generator plants failures by
+them. Pure functions over a Report's tables, sections and dates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from parsers import template
+
+RULES = ("t3_row_total", "t3_outcome_total", "t3_balance", "t4_total",
+         "text_no_applications", "text_penalty", "timeliness")
+
+
+@dataclass
+class Check:
+    rule: str
+    passed: bool | None
+    expected: object = None
+    actual: object = None
+    detail: str = ""
+    scope: str = ""
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "passed": self.passed, "expected": self.expected,
+                "actual": self.actual, "detail": self.detail, "scope": self.scope}
+
+
+def _sum_check(rule: str, scope: str, expected, parts: dict[str, object], what: str) -> Check:
+    missing = [name for name, value in parts.items() if value is None]
+    if expected is None:
+        missing.insert(0, "expected total")
+    if missing:
+        return Check(rule, None, expected, None, f"{what}: missing {', '.join(missing)}", scope)
+    actual = sum(parts.values())
+    passed = actual == expected
+    return Check(rule, passed, expected, actual,
+                 f"{what}: {'sum agrees' if passed else f'printed {expected}, parts add to {actual}'}", scope)
+
+
+def table3_checks(table3: dict) -> list[Check]:
+    checks = []
+    people = template.TABLE3_COLUMN_KEYS[:-1]
+    for row in template.TABLE3_ROW_KEYS:
+        values = table3[row]
+        checks.append(_sum_check("t3_row_total", f"row:{row}", values["total"],
+                                 {f"{row}.{col}": values[col] for col in people},
+                                 f"{row} 总计 = 自然人 + 法人或其他组织"))
+    for col in template.TABLE3_COLUMN_KEYS:
+        checks.append(_sum_check("t3_outcome_total", f"column:{col}", table3["total_processed"][col],
+                                 {f"{row}.{col}": table3[row][col] for row in template.TABLE3_OUTCOME_KEYS},
+                                 f"{col} （七）总计 = rows 3-23"))
+    for col in template.TABLE3_COLUMN_KEYS:
+        received, carried_over = table3["new_received"][col], table3["carried_over"][col]
+        processed, forward = table3["total_processed"][col], table3["carried_forward"][col]
+        names = {"new_received": received, "carried_over": carried_over,
+                 "total_processed": processed, "carried_forward": forward}
+        missing = [name for name, value in names.items() if value is None]
+        scope = f"column:{col}"
+        if missing:
+            checks.append(Check("t3_balance", None, None, None,
+                                f"{col}: missing {', '.join(f'{m}.{col}' for m in missing)}", scope))
+            continue
+        expected, actual = received + carried_over, processed + forward
+        checks.append(Check("t3_balance", expected == actual, expected, actual,
+                            f"{col}: 新收 + 上年结转 = {expected}, 办结 + 结转下年度 = {actual}", scope))
+    return checks
+
+
+def table4_checks(table4: dict) -> list[Check]:
+    checks = []
+    for group in template.TABLE4_GROUP_KEYS:
+        values = table4[group]
+        checks.append(_sum_check("t4_total", f"group:{group}", values["total"],
+                                 {f"{group}.{col}": values[col] for col in template.TABLE4_COLUMN_KEYS[:-1]},
+                                 f"{group} 总计 = 维持 + 纠正 + 其他 + 尚未审结"))
+    return checks
+
+
+_NO_APPLICATIONS = re.compile(
+    r"(未收到|没有收到|未接到|没有接到|未受理|无)[^。；;，,]{0,20}?申请(?!人)"
+)
+_APPLICATION_COUNT = re.compile(r"(?<![未没有])(?:收到|受理)[^。；;，,]{0,25}?申请\s*(\d+)\s*(?:件|个|条|份)")
+_PENALTY_COUNT = re.compile(r"行政处罚\s*(?:决定)?\s*(?:共)?\s*(\d+)\s*(?:起|件|宗|次|个)")
+_NO_PENALTY = re.compile(r"(?:无|未作出|没有)行政处罚")
+
+
+def text_checks(narrative: str, table2: dict, table3: dict, penalty_text: str | None = None) -> list[Check]:
+    """Narrative statements against the tables, only when the narrative states them.
+
+    Applications are stated in 总体情况 (and section 3's own lines); penalties anywhere in
+    the narrative, often in section 6 (seed 000: 行政处罚10起)."""
+    checks = []
+    penalty_text = narrative if penalty_text is None else penalty_text
+    received = table3["new_received"]["total"]
+    stated = None
+    match = _APPLICATION_COUNT.search(narrative)
+    if match:
+        stated, quote = int(match.group(1)), match.group(0)
+    else:
+        match = _NO_APPLICATIONS.search(narrative)
+        if match:
+            stated, quote = 0, match.group(0)
+    if stated is not None:
+        if received is None:
+            checks.append(Check("text_no_applications", None, stated, None,
+                                f"text says {quote!r}; missing new_received.total", "table3"))
+        else:
+            checks.append(Check("text_no_applications", received == stated, stated, received,
+                                f"text says {quote!r}; table 3 new_received.total = {received}", "table3"))
+    match = _PENALTY_COUNT.search(penalty_text)
+    stated_penalty = int(match.group(1)) if match else None
+    if match is None:
+        match = _NO_PENALTY.search(penalty_text)
+        stated_penalty = 0 if match else None
+    if match:
+        penalty = table2["penalty"]
+        if penalty is None:
+            checks.append(Check("text_penalty", None, stated_penalty, None,
+                                f"text says {match.group(0)!r}; missing table2 penalty", "table2"))
+        else:
+            checks.append(Check("text_penalty", penalty == stated_penalty, stated_penalty, penalty,
+                                f"text says {match.group(0)!r}; table 2 行政处罚 = {penalty}", "table2"))
+    return checks
+
+
+def deadline(year: int, level: str) -> date:
+    """Departments publish by 31 January, governments by 31 March of the next year."""
+    return date(year + 1, 1, 31) if level == "department" else date(year + 1, 3, 31)
+
+
+def timeliness_check(year: int | None, level: str, published: date | None) -> Check:
+    if year is None or published is None:
+        missing = "published date" if published is None else "year"
+        return Check("timeliness", None, None, published.isoformat() if published else None,
+                     f"missing {missing}", "report")
+    due = deadline(year, level)
+    return Check("timeliness", published <= due, due.isoformat(), published.isoformat(),
+                 f"published {published.isoformat()}, due {due.isoformat()} ({level})", "report")
+
+
+def run_checks(report) -> list[Check]:
+    """Every check for a Report, in rule order."""
+    def joined(keys: str) -> str:
+        return "\n".join(text for key, text in sorted(report.sections.items()) if text and key in keys)
+
+    applications, everything = joined("13"), joined("123456")
+    if not everything.strip():  # no section headings found: the whole narrative
+        applications = everything = report.narrative
+    return (table3_checks(report.table3) + table4_checks(report.table4)
+            + text_checks(applications, report.table2, report.table3, everything)
+            + [timeliness_check(report.year, report.level, report.published)])

@@ -1,0 +1,40 @@
+"""Which body lines are portal chrome (QR prompts, ICP/公安 numbers, toolbars…).
+
+The rules are data: parsers/chrome_patterns.txt, one regular expression a line. A line
+matching any rule is chrome and never reaches a section's text. Pure; patterns load once.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+
+@lru_cache(maxsize=1)
+def chrome_patterns() -> tuple[re.Pattern, ...]:
+    """The compiled chrome rules in file order (tests iterate over them)."""
+    text = resources.files("parsers").joinpath("chrome_patterns.txt").read_text("utf-8")
+    return tuple(
+        re.compile(line.strip(), re.IGNORECASE)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+@lru_cache(maxsize=1)
+def body_selectors() -> tuple[str, ...]:
+    """CSS selectors of report bodies by CMS family, tried in order."""
+    text = resources.files("parsers").joinpath("body_selectors.txt").read_text("utf-8")
+    return tuple(
+        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+def is_chrome(line: str) -> bool:
+    """True when a line of body text is page chrome. Long lines are never chrome: a
+    narrative sentence that happens to mention 版权所有 stays."""
+    line = (line or "").strip()
+    if not line or len(line) > 120:
+        return False
+    return any(pattern.search(line) for pattern in chrome_patterns())

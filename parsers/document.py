@@ -1,0 +1,102 @@
+"""Document: a report reduced to ordered blocks, whatever format it arrived in.
+
+Every reader (HTML, text, PDF, DOCX) produces the same thing: headings, paragraphs and
+tables whose rowspan/colspan are expanded so every row knows all its cells, plus the
+metadata the page itself carried (head meta tags, the 信息公开 table). The report builder
+only ever sees this shape, so table reading does not depend on one rendering.
+Pure data; the builders at the bottom import their format module lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Cell:
+    """One table cell. `spanned` marks a copy made when expanding rowspan/colspan, so
+    a reader can tell the printed cell from the copies that keep rows rectangular."""
+
+    text: str
+    spanned: bool = False
+
+
+@dataclass
+class Heading:
+    text: str
+    level: int = 1
+
+
+@dataclass
+class Paragraph:
+    text: str
+
+
+@dataclass
+class Table:
+    rows: list[list[Cell]] = field(default_factory=list)
+
+    def texts(self) -> list[list[str]]:
+        return [[cell.text for cell in row] for row in self.rows]
+
+
+Block = Heading | Paragraph | Table
+
+
+@dataclass
+class Document:
+    blocks: list[Block] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    source_format: str = "unknown"
+    # Why the document is incomplete or empty (scanned PDF, encrypted, unreadable…).
+    problems: list[str] = field(default_factory=list)
+    # True when nothing could be read at all: the report is "failed".
+    failed: bool = False
+
+
+def expand_spans(rows: list[list[tuple[str, int, int]]]) -> list[list[Cell]]:
+    """Rows of (text, rowspan, colspan) into a rectangular grid of Cells.
+
+    A cell covering k columns or rows appears in each position it covers; every copy
+    but the top-left one is marked `spanned`.
+    """
+    grid: dict[tuple[int, int], Cell] = {}
+    width = 0
+    for r, row in enumerate(rows):
+        c = 0
+        for text, rowspan, colspan in row:
+            while (r, c) in grid:
+                c += 1
+            rowspan = max(1, min(rowspan, 200))
+            colspan = max(1, min(colspan, 100))
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    grid[(r + dr, c + dc)] = Cell(text, spanned=(dr, dc) != (0, 0))
+            c += colspan
+            width = max(width, c)
+    height = len(rows)
+    return [[grid.get((r, c), Cell("", spanned=True)) for c in range(width)] for r in range(height)]
+
+
+def document_from_html(data: bytes, url: str = "", content_type: str | None = None) -> Document:
+    from parsers.html_document import document_from_html as build
+
+    return build(data, url=url, content_type=content_type)
+
+
+def document_from_text(text: str) -> Document:
+    from parsers.text_document import document_from_text as build
+
+    return build(text)
+
+
+def document_from_pdf(data: bytes) -> Document:
+    from parsers.pdf_document import document_from_pdf as build
+
+    return build(data)
+
+
+def document_from_docx(data: bytes) -> Document:
+    from parsers.docx_document import document_from_docx as build
+
+    return build(data)

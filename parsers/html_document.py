@@ -1,0 +1,296 @@
+"""A detail page's HTML to a Document: metadata first, then the body without chrome.
+
+Order matters: the head meta tags (ArticleTitle, PubDate, ContentSource…) and the 信息公开
+table (索  引  号, 发布机构, 发布日期…) are read from the whole page before anything is
+dropped. The body is the first element matching a known CMS selector (body_selectors.txt);
+failing that, the smallest element holding the section headings; failing that,
+trafilatura's XML extraction (which keeps tables). Tables are read from lxml with
+rowspan/colspan expanded, because correctness of every cell matters more than which
+library found the body. Word-pasted markup is harmless here: inline elements are joined
+without separators, so <span>1</span><span>2</span> reads 12. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+from parsers.chrome import body_selectors
+from parsers.document import Document, Heading, Paragraph, Table, expand_spans
+from parsers.labels import clean_text, normalise_label, normalise_text
+
+_CHARSET_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
+                     "cp936": "gb18030", "utf8": "utf-8"}
+_META_NAMES = ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ArticleTitle", "PubDate",
+               "ContentSource", "Keywords", "Description", "Url")
+_INFO_LABELS = ("索引号", "发布机构", "发文机关", "发文字号", "文号", "成文日期", "发布日期", "公开日期",
+                "发布时间", "主题分类", "有效性", "信息来源", "生成日期")
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "head", "template", "svg", "button", "select",
+              "input", "textarea", "form", "object", "embed")
+_BLOCK_TAGS = frozenset(("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section",
+                         "article", "blockquote", "pre", "center", "dl", "dt", "dd", "header", "footer",
+                         "nav", "aside", "main", "figure", "figcaption", "hr", "address", "tr", "td", "th",
+                         "caption", "tbody", "thead", "tfoot"))
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """Honour the declared charset (HTTP header, then meta) but read gb2312/gbk as GB18030;
+    undeclared: UTF-8, then GB18030."""
+    declared = []
+    if content_type:
+        match = _CHARSET_RE.search(content_type.encode("latin-1", "ignore"))
+        if match:
+            declared.append(match.group(1).decode("ascii", "ignore"))
+    match = _CHARSET_RE.search(data[:4096])
+    if match:
+        declared.append(match.group(1).decode("ascii", "ignore"))
+    for name in declared + ["utf-8", "gb18030"]:
+        name = _ENCODING_ALIASES.get(name.lower(), name.lower())
+        if name in ("iso-8859-1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"):
+            continue  # error pages and wrong fallbacks: the bytes decide instead
+        try:
+            return data.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("gb18030", errors="replace")
+
+
+def _text(element) -> str:
+    """Inline text with block children and <br> separated by one space."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if not isinstance(node.tag, str):
+            if node.tail:
+                parts.append(node.tail)
+            return
+        tag = node.tag.lower().split("}")[-1]
+        if tag in _DROP_TAGS:
+            if node.tail:
+                parts.append(node.tail)
+            return
+        if tag in ("br", "p", "div", "li") and parts:
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if node.tail:
+            parts.append(node.tail)
+
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        walk(child)
+    return clean_text("".join(parts))
+
+
+def read_metadata(root) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        name = (meta.get("name") or meta.get("property") or "").strip()
+        content = (meta.get("content") or "").strip()
+        for known in _META_NAMES:
+            if name.lower() == known.lower() and content and known not in metadata:
+                metadata[known] = content
+    title = root.find(".//title")
+    if title is not None and title.text_content().strip():
+        metadata["title"] = normalise_text(title.text_content())
+    for tag, key in (("ucaptitle", "ArticleTitle"), ("publishtime", "PubDate")):
+        for element in root.iter(tag):
+            text = normalise_text(element.text_content())
+            if text and key not in metadata:
+                metadata[key] = text
+    # the 信息公开 table: letter-spaced labels, value in the same element or the next one
+    for element in root.iter("td", "th", "span", "li", "div", "p", "label", "b", "strong", "dt", "dd", "em"):
+        text = normalise_text(element.text_content())
+        if not text or len(text) > 80:
+            continue
+        compact = normalise_label(text.split(":")[0].split("：")[0])
+        for label in _INFO_LABELS:
+            if label in metadata or compact != label:
+                continue
+            rest = re.split(r"[:：]", text, maxsplit=1)
+            value = rest[1].strip() if len(rest) == 2 else ""
+            if not value:
+                sibling = element.getnext()
+                value = normalise_text(sibling.text_content()) if sibling is not None else ""
+            if value and len(value) <= 60:
+                metadata[label] = value
+    return metadata
+
+
+def _is_layout_table(table) -> bool:
+    if table.find(".//table") is not None:
+        return True
+    for cell in table.iter("td", "th"):
+        if len(cell.text_content()) > 300:
+            return True
+    return False
+
+
+def read_table(table) -> Table:
+    rows = []
+    for tr in table.iter("tr"):
+        if tr.getparent() is not None and tr.getparent().tag not in ("table", "tbody", "thead", "tfoot"):
+            continue
+        row = []
+        for cell in tr:
+            if not isinstance(cell.tag, str) or cell.tag.lower() not in ("td", "th"):
+                continue
+            row.append((_text(cell), _span(cell.get("rowspan")), _span(cell.get("colspan"))))
+        if row:
+            rows.append(row)
+    return Table(expand_spans(rows))
+
+
+def _span(value: str | None) -> int:
+    match = re.match(r"\s*(\d+)", value or "")
+    return int(match.group(1)) if match else 1
+
+
+def blocks_from_element(body) -> list:
+    """Headings, paragraphs and tables in reading order."""
+    blocks: list = []
+    line: list[str] = []
+    heading_level = [0]
+
+    def flush() -> None:
+        text = clean_text("".join(line))
+        line.clear()
+        if text:
+            if heading_level[0]:
+                blocks.append(Heading(text, heading_level[0]))
+            else:
+                blocks.append(Paragraph(text))
+
+    def walk(node) -> None:
+        if not isinstance(node.tag, str):
+            if node.tail:
+                line.append(node.tail)
+            return
+        tag = node.tag.lower().split("}")[-1]
+        if tag in _DROP_TAGS:
+            if node.tail:
+                line.append(node.tail)
+            return
+        if tag == "table" and not _is_layout_table(node):
+            flush()
+            table = read_table(node)
+            if table.rows:
+                blocks.append(table)
+            if node.tail:
+                line.append(node.tail)
+            return
+        if tag == "br":
+            flush()
+            if node.tail:
+                line.append(node.tail)
+            return
+        block = tag in _BLOCK_TAGS or tag == "table"
+        if block:
+            flush()
+        level = _HEADINGS.get(tag)
+        if level:
+            heading_level[0] = level
+        if node.text:
+            line.append(node.text)
+        for child in node:
+            walk(child)
+        if block:
+            flush()
+        if level:
+            heading_level[0] = 0
+        if node.tail:
+            line.append(node.tail)
+
+    walk(body)
+    flush()
+    return blocks
+
+
+_SECTION_HINT = re.compile(r"(一|二|三|四|五|六)\s*[、.．]\s*(总体情况|主动公开|收到和处理|政府信息公开行政复议|存在的主要问题|其他需要报告)")
+
+
+def find_body(root):
+    """The report body element: a known CMS container, else the smallest element holding
+    every section heading found on the page, else None."""
+    for selector in body_selectors():
+        try:
+            found = root.cssselect(selector)
+        except Exception:  # noqa: BLE001 - a bad selector in the data file must not stop parsing
+            continue
+        for element in found:
+            if len(element.text_content().strip()) > 50:
+                return element
+    marks = [element for element in root.iter()
+             if isinstance(element.tag, str) and element.text and _SECTION_HINT.search(element.text)]
+    if not marks:
+        return None
+    ancestors = [set(mark.iterancestors()) | {mark} for mark in marks]
+    common = set.intersection(*ancestors)
+    for element in marks[0].iterancestors():
+        if element in common:
+            return element
+    return None
+
+
+def _trafilatura_blocks(html_text: str) -> list:
+    import trafilatura
+
+    xml = trafilatura.extract(html_text, output_format="xml", include_tables=True, include_comments=False,
+                              favor_recall=True)
+    if not xml:
+        return []
+    root = lxml.etree.fromstring(xml.encode("utf-8"), parser=lxml.etree.XMLParser(recover=True))
+    blocks: list = []
+    main = root.find(".//main") if root.find(".//main") is not None else root
+    for element in main:
+        tag = element.tag
+        if tag == "table":
+            rows = []
+            for row in element.iter("row"):
+                rows.append([(normalise_text("".join(cell.itertext())), 1, _span(cell.get("colspan") or cell.get("span")))
+                             for cell in row.iter("cell")])
+            if rows:
+                blocks.append(Table(expand_spans(rows)))
+        elif tag == "head":
+            blocks.append(Heading(normalise_text("".join(element.itertext()))))
+        else:
+            text = normalise_text("".join(element.itertext()))
+            if text:
+                blocks.append(Paragraph(text))
+    return blocks
+
+
+def document_from_html(data: bytes, url: str = "", content_type: str | None = None) -> Document:
+    document = Document(source_format="html")
+    text = decode_html(data, content_type)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError) as error:
+        document.failed = True
+        document.problems.append(f"HTML not parseable: {error}")
+        return document
+    document.metadata = read_metadata(root)
+    if url:
+        document.metadata["url"] = url
+    body = find_body(root)
+    if body is not None:
+        document.blocks = blocks_from_element(body)
+        document.metadata["body_found_by"] = "selector-or-headings"
+    else:
+        try:
+            document.blocks = _trafilatura_blocks(text)
+            document.metadata["body_found_by"] = "trafilatura"
+        except Exception as error:  # noqa: BLE001 - fall through to the whole page
+            document.problems.append(f"trafilatura failed: {type(error).__name__}")
+        if not document.blocks:
+            page = root.find("body")
+            document.blocks = blocks_from_element(page if page is not None else root)
+            document.metadata["body_found_by"] = "whole page"
+    return document

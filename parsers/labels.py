@@ -1,0 +1,219 @@
+"""The one label normaliser and the one number reader of the parser.
+
+Every rendering of a report (HTML, PDF, DOCX, flattened text) prints the same template
+labels a little differently: full- or half-width brackets, spaces inside words, `1.` vs
+`1．`, curly quotes. `normalise_label` folds all of that so labels compare as strings;
+`read_number` turns one printed cell into a value, keeping what was printed and why a
+value is missing. Pure functions over strings; the label variants are data
+(label_variants.json), loaded once at import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from parsers import template
+
+_QUOTES = "\"'“”‘’「」『』〝〞＂"
+_DASHES = frozenset("-—–―─－‐‑‒−﹣")
+_SPACE_RE = re.compile(r"\s+")
+_ENUM_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|\([一二三四五六七八九十]+\)|\d+[.、．](?!\d))"
+)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full width to half width) and collapsed white space: for body text."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = text.replace("\u00a0", " ").replace("\u3000", " ")
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def clean_text(text: str) -> str:
+    """Body text as printed, only white space tidied (NBSP, ideographic space, runs)."""
+    text = (text or "").replace("\u00a0", " ").replace("\u3000", " ")
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def normalise_label(text: str) -> str:
+    """A label's comparison form: NFKC width folding, no spaces, no quotes, no markup.
+
+    （一） and (一) compare equal, as do 1．/1. /1、, `尚 未 审 结` and `尚未审结`,
+    “三安全一稳定” and 三安全一稳定.
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _SPACE_RE.sub("", text)
+    text = text.replace("*", "").replace("#", "")
+    for quote in _QUOTES:
+        text = text.replace(quote, "")
+    text = text.replace("[", "(").replace("]", ")").replace("【", "(").replace("】", ")")
+    text = text.replace("、", "、").replace("．", ".")
+    text = re.sub(r"^(\d+)、", r"\1.", text)
+    return text.rstrip("。.:;,")
+
+
+def strip_enumerator(label: str) -> str:
+    """The label without its leading 一、/(一)/1. enumerators (applied repeatedly)."""
+    previous = None
+    while previous != label:
+        previous = label
+        label = _ENUM_RE.sub("", label)
+    return label
+
+
+# --- label variants (data) ------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def label_variants() -> dict:
+    """The variants file as a dict; tests iterate over it."""
+    text = resources.files("parsers").joinpath("label_variants.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def table3_row_labels() -> dict[str, str]:
+    """normalised label -> table 3 row key, for full labels and their variants."""
+    labels: dict[str, str] = {}
+    extra = label_variants()["table3_rows"]
+    for row in template.TABLE3_ROWS:
+        for label in (row.label, *row.variants, *extra.get(row.key, ())):
+            labels[normalise_label(label)] = row.key
+    return labels
+
+
+@lru_cache(maxsize=1)
+def table3_row_cores() -> dict[str, str]:
+    """label without enumerator -> row key, only where that core is unambiguous.
+
+    `其他` (row 3.其他) is excluded: it is also a column header, so that row needs its
+    `3.` to be recognised.
+    """
+    cores: dict[str, list[str]] = {}
+    for label, key in table3_row_labels().items():
+        core = strip_enumerator(label)
+        if len(core) >= 4:
+            cores.setdefault(core, []).append(key)
+    return {core: keys[0] for core, keys in cores.items() if len(set(keys)) == 1}
+
+
+def match_table3_row(text: str) -> str | None:
+    """The table 3 row key a printed label names, or None."""
+    label = normalise_label(text)
+    if not label or len(label) > 80:
+        return None
+    labels = table3_row_labels()
+    if label in labels:
+        return labels[label]
+    core = strip_enumerator(label)
+    cores = table3_row_cores()
+    if core in cores:
+        return cores[core]
+    if len(core) >= 4:
+        # 部分公开(区分处理的…) printed with other parenthetical wording
+        for known, key in cores.items():
+            if len(known) >= 4 and (core.startswith(known) or known.startswith(core)):
+                return key
+    return None
+
+
+@lru_cache(maxsize=1)
+def table2_row_labels() -> dict[str, str]:
+    """normalised label -> table 2 row key (规章 -> regulations, 行政处罚 -> penalty…)."""
+    labels: dict[str, str] = {}
+    extra = label_variants()["table2_rows"]
+    for key, label in template.TABLE2_DOCUMENT_ROWS:
+        labels[normalise_label(label)] = key
+    for key, label, *_ in template.TABLE2_SINGLE_ROWS:
+        labels[normalise_label(label)] = key
+    for key, variants in extra.items():
+        for label in variants:
+            labels[normalise_label(label)] = key
+    return labels
+
+
+def match_table2_row(text: str) -> str | None:
+    label = strip_enumerator(normalise_label(text))
+    return table2_row_labels().get(label)
+
+
+def match_table3_column(text: str) -> str | None:
+    label = normalise_label(text)
+    for key, printed in template.TABLE3_COLUMNS:
+        names = (printed, *template.TABLE3_COLUMN_VARIANTS.get(key, ()),
+                 *label_variants()["table3_columns"].get(key, ()))
+        if label in {normalise_label(name) for name in names}:
+            return key
+    return None
+
+
+# --- numbers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number:
+    """One printed cell read as a number.
+
+    value is None when the cell could not be read; reason says why. flag records how a
+    value was obtained when the print was not a plain number (dash, blank, 无…).
+    """
+
+    value: int | float | None
+    printed: str | None
+    flag: str | None = None
+    reason: str | None = None
+
+
+_UNIT_RE = re.compile(r"(万元|件|条|个|起|宗|次|项)$")
+_NUMBER_RE = re.compile(r"^[+]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
+_ZERO_WORDS = {"无": "none_word", "零": "none_word", "/": "slash", "／": "slash", "\\": "slash"}
+
+
+def read_number(printed: str | None, decimal: bool = False) -> Number:
+    """Read one printed cell. Never guesses: anything unreadable is None with a reason.
+
+    `—`, `-`, `/`, `无` and an empty cell mean zero in these reports: they read as 0 with
+    a flag and the printed text kept. Counts must be whole numbers; `decimal` (fees in 万元)
+    allows fractions.
+    """
+    if printed is None:
+        return Number(None, None, None, "cell absent")
+    raw = printed
+    text = normalise_text(printed).replace(" ", "")
+    if text == "":
+        return Number(0.0 if decimal else 0, raw, "blank")
+    flag = None
+    if text != raw.strip().replace(" ", "") and re.search(r"[０-９，．]", raw):
+        flag = "fullwidth"
+    if all(ch in _DASHES for ch in text) and len(text) <= 3:
+        return Number(0.0 if decimal else 0, raw, "dash")
+    if text in _ZERO_WORDS:
+        return Number(0.0 if decimal else 0, raw, _ZERO_WORDS[text])
+    unit = _UNIT_RE.search(text)
+    if unit and len(text) > len(unit.group(0)):
+        text = text[: -len(unit.group(0))]
+        flag = flag or "unit"
+    match = _NUMBER_RE.match(text)
+    if not match:
+        return Number(None, raw, None, f"unreadable number {raw.strip()!r}")
+    whole, fraction = match.group(1), match.group(2)
+    if "," in whole:
+        flag = flag or "thousands"
+    whole = whole.replace(",", "")
+    if decimal:
+        return Number(float(whole + (fraction or "")), raw, flag)
+    if fraction and int(fraction[1:] or 0) != 0:
+        return Number(None, raw, None, f"count with a fraction {raw.strip()!r}")
+    return Number(int(whole), raw, flag)
+
+
+def is_number_cell(printed: str | None) -> bool:
+    """True for a non-empty cell that reads as a number (including dash/无 zeros)."""
+    if printed is None or not normalise_text(printed):
+        return False
+    return read_number(printed, decimal=True).value is not None

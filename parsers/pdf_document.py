@@ -1,0 +1,138 @@
+"""A PDF with a text layer to a Document; scanned, encrypted or broken PDFs to a reason.
+
+pdfplumber (built on pdfminer.six) finds ruled tables; the text outside the tables becomes
+paragraphs in reading order (top to bottom per page). A table continued on the next page
+is merged with its first part when the column count agrees. When pdfminer only yields
+`(cid:NNN)` glyph ids, pypdfium2's text is used instead (tables are then read from the
+text lines). Fewer than ~50 characters a page means a scanned image: failed with that
+reason. Pure: bytes in, Document out, never raises.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from parsers.document import Cell, Document, Paragraph, Table
+from parsers.labels import clean_text
+
+SCANNED_CHARS_PER_PAGE = 50
+_CID_RE = re.compile(r"\(cid:\d+\)")
+
+
+def _cell_text(text: str | None) -> str:
+    # a label wrapped inside its cell: CJK lines join without a space
+    return clean_text(re.sub(r"\s*\n\s*", "", text)) if text else ""
+
+
+def _paragraphs(lines: list[dict], right_edge: float, left: float) -> list[tuple[float, Paragraph]]:
+    """Join wrapped lines into paragraphs: a paragraph ends at a line well short of the
+    right margin or before an indented (first) line."""
+    lines = [line for line in lines if clean_text(line["text"])]
+    paragraphs: list[tuple[float, Paragraph]] = []
+    current: list[str] = []
+    top = 0.0
+    for index, line in enumerate(lines):
+        if not current:
+            top = line["top"]
+        current.append(clean_text(line["text"]))
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if (following is None or line["x1"] < right_edge - 40 or following["x0"] > left + 10
+                or following["top"] - line["bottom"] > line["bottom"] - line["top"]):
+            paragraphs.append((top, Paragraph("".join(current))))
+            current = []
+    return paragraphs
+
+
+def _pdfium_document(data: bytes, document: Document) -> Document:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(data)
+    try:
+        for page in pdf:
+            text = page.get_textpage().get_text_range()
+            for line in text.splitlines():
+                if clean_text(line):
+                    document.blocks.append(Paragraph(clean_text(line)))
+    finally:
+        pdf.close()
+    document.problems.append("PDF text from pypdfium2 (pdfminer gave cid glyph ids): tables read from text lines")
+    return document
+
+
+def document_from_pdf(data: bytes) -> Document:
+    document = Document(source_format="pdf")
+    try:
+        import pdfplumber
+        from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+        try:
+            pdf = pdfplumber.open(io.BytesIO(data))
+        except PDFPasswordIncorrect:
+            document.failed = True
+            document.problems.append("encrypted PDF: needs a password")
+            return document
+        with pdf:
+            pages = len(pdf.pages)
+            if pages == 0:
+                document.failed = True
+                document.problems.append("PDF has no pages")
+                return document
+            chars = 0
+            cid_glyphs = 0
+            pages_read = []
+            for page in pdf.pages:
+                found = page.find_tables()
+                boxes = [table.bbox for table in found]
+                placed: list[tuple[float, object]] = []
+                for table in found:
+                    rows = table.extract()
+                    cells = [[Cell(_cell_text(text), spanned=text is None) for text in row] for row in rows]
+                    if cells:
+                        placed.append((table.bbox[1], Table(cells)))
+
+                def outside(obj, boxes=boxes) -> bool:
+                    x = (obj["x0"] + obj["x1"]) / 2
+                    y = (obj["top"] + obj["bottom"]) / 2
+                    return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
+
+                text_page = page.filter(outside) if boxes else page
+                lines = [line for line in text_page.extract_text_lines(return_chars=False) if clean_text(line["text"])]
+                chars += len(page.chars)
+                cid_glyphs += sum(len(_CID_RE.findall(line["text"])) for line in lines)
+                pages_read.append((placed, lines))
+            all_lines = [line for _, lines in pages_read for line in lines]
+            left = min((line["x0"] for line in all_lines), default=0.0)
+            right = max((line["x1"] for line in all_lines), default=0.0)
+            previous_table: Table | None = None
+            for placed, lines in pages_read:
+                placed = placed + _paragraphs(lines, right, left)
+                placed.sort(key=lambda item: item[0])
+                for index, (_, block) in enumerate(placed):
+                    if (index == 0 and isinstance(block, Table) and previous_table is not None
+                            and len(block.rows[0]) == len(previous_table.rows[0])):
+                        previous_table.rows.extend(block.rows)  # continued from the previous page
+                        continue
+                    document.blocks.append(block)
+                previous_table = document.blocks[-1] if document.blocks and isinstance(document.blocks[-1], Table) else None
+            if chars < SCANNED_CHARS_PER_PAGE * pages:
+                document.failed = True
+                document.blocks = []
+                document.problems.append(
+                    f"scanned PDF (no text layer): {chars} characters over {pages} page(s); needs OCR")
+                return document
+            if cid_glyphs > 20:
+                document.blocks = []
+                return _pdfium_document(data, document)
+            metadata = pdf.metadata or {}
+            if isinstance(metadata.get("Title"), str) and metadata["Title"].strip():
+                document.metadata["ArticleTitle"] = metadata["Title"].strip()
+    except Exception as error:  # noqa: BLE001 - truncated/corrupt PDFs raise many types
+        document.failed = True
+        document.blocks = []
+        name = type(error).__name__
+        cause = f"{name} {type(error.__cause__).__name__ if error.__cause__ else ''} {error}"
+        encrypted = "Password" in cause or "Encrypt" in cause or b"/Encrypt" in data
+        reason = "encrypted PDF: needs a password" if encrypted else "PDF unreadable (truncated or corrupt)"
+        document.problems.append(f"{reason}: {name}: {str(error)[:120]}")
+    return document

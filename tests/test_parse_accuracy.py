@@ -1,0 +1,44 @@
+"""The parser reads a generated sample world in every delivery form to the thresholds.
+
+Cell accuracy >= 99.9% overall and 100% for HTML; metadata >= 99%; planted failed checks
+fail and no other check does. Uses benchmarks/parse_accuracy.py's measurement.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    pytest.importorskip("sample_portals.generate")
+    spec = importlib.util.spec_from_file_location("parse_accuracy", REPO / "benchmarks" / "parse_accuracy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.measure(tmp_path_factory.mktemp("world"), seed=2025, generated=16)
+
+
+def test_every_form_was_parsed(results):
+    assert {"html", "pdf", "docx", "text"} <= set(results["reports"])
+
+
+def test_cell_accuracy(results):
+    cells, misses = results["cells"], results["cell_misses"]
+    total = sum(cells.values())
+    assert total > 5000  # non-zero varied numbers, not just the seeds
+    assert (total - sum(misses.values())) / total >= 0.999, results["misses"][:20]
+    assert misses["html"] == 0, [m for m in results["misses"] if m.startswith("html")][:20]
+
+
+def test_metadata_accuracy(results):
+    total = sum(results["meta"].values())
+    assert (total - sum(results["meta_misses"].values())) / total >= 0.99, results["misses"][:20]
+
+
+def test_planted_checks_fail_and_others_pass(results):
+    assert sum(results["check_misses"].values()) == 0, [m for m in results["misses"] if "checks" in m]

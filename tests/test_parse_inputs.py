@@ -1,0 +1,172 @@
+"""Every format is sniffed, bad input never raises, chrome and labels rules are data."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import parsers
+from parsers.chrome import chrome_patterns, is_chrome
+from parsers.labels import label_variants, match_table3_column, match_table3_row, read_number
+from parsers.sniff import detect_format
+
+HTML_REPORT = """<html><head><meta charset="gb2312"><meta name="ArticleTitle" content="某县某镇2024年政府信息公开工作年度报告">
+<meta name="PubDate" content="2025-01-20 08:54"></head><body><div class="nav">当前位置：首页 &gt; 政府信息公开</div>
+<table><tr><td>索  引  号：</td><td>640400001/2025-00012</td><td>发布机构：</td><td>某县某镇</td></tr></table>
+<div class="TRS_Editor"><p>某县某镇2024年政府信息公开工作年度报告</p><p><b>一、总体情况</b></p><p>2024年我镇未收到政府信息公开申请。</p>
+<p>二、主动公开政府信息情况</p><table><tr><td>行政处罚</td><td><span>1</span><span>2</span><o:p></o:p></td></tr>
+<tr><td>行政事业性收费</td><td>１,２３4.5</td></tr></table><p>【字体：大 中 小】</p>
+<p>三、收到和处理政府信息公开申请情况</p><table><tr><td colspan="3">一、本年新收政府信息公开申请数量</td><td>1</td><td>—</td><td>/</td><td>无</td><td></td><td>0</td><td>1</td></tr>
+<tr><td rowspan="2">（三）不予公开</td><td>1.属于国家秘密</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
+<tr><td>2.其他法律行政法规禁止公开</td><td>2</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>3</td></tr></table>
+<p>六、其他需要报告的事项</p><p>本年度共作出行政处罚12起。</p><p>扫一扫在手机上查看当前页面</p></div>
+<div class="footer">晋ICP备12345678号-1 晋公网安备 14022502000101号</div></body></html>"""
+
+
+def test_html_metadata_body_and_numbers():
+    report = parsers.parse(HTML_REPORT.encode("gb18030"), name="t20250120_1.html")
+    assert report.agency == "某县某镇" and report.year == 2024 and report.level == "township"
+    assert report.published.isoformat() == "2025-01-20"
+    assert report.metadata["索引号"] == "640400001/2025-00012"
+    assert report.table2["penalty"] == 12  # digits split over spans
+    assert report.table2["fees"] == 1234.5  # full width + thousands separator
+    assert report.table3["new_received"] == {"natural_person": 1, "commercial_enterprise": 0,
+                                             "research_institution": 0, "social_welfare_org": 0,
+                                             "legal_service_org": 0, "other_org": 0, "total": 1}
+    flags = {c.col_key: c.flag for c in report.cells if c.row_key == "new_received"}
+    assert flags["commercial_enterprise"] == "dash" and flags["social_welfare_org"] == "none_word"
+    assert flags["legal_service_org"] == "blank"
+    assert report.table3["denied_prohibited_by_law"]["total"] == 3  # rowspan group expanded
+    row_total = [c for c in report.checks if c.scope == "row:denied_prohibited_by_law"][0]
+    assert row_total.passed is False and (row_total.expected, row_total.actual) == (3, 2)
+    assert "扫一扫" not in (report.sections["6"] or "") and "字体" not in (report.sections["2"] or "")
+    by_rule = {c.rule: c for c in report.checks}
+    assert by_rule["text_penalty"].passed is True
+    assert by_rule["text_no_applications"].passed is False  # text says none, table says 1
+    assert by_rule["timeliness"].passed is True
+
+
+@pytest.mark.parametrize("printed,value,flag", [
+    ("12", 12, None), ("１２", 12, "fullwidth"), ("1,234", 1234, "thousands"), ("—", 0, "dash"),
+    ("-", 0, "dash"), ("/", 0, "slash"), ("无", 0, "none_word"), ("", 0, "blank"), ("3件", 3, "unit"),
+])
+def test_number_reader(printed, value, flag):
+    number = read_number(printed)
+    assert (number.value, number.flag, number.printed) == (value, flag, printed)
+
+
+@pytest.mark.parametrize("printed", ["十二", "1.5", "x", "12?"])
+def test_unreadable_numbers_are_none_with_reason(printed):
+    number = read_number(printed)
+    assert number.value is None and number.reason and number.printed == printed
+
+
+def test_fees_keep_decimals():
+    assert read_number("0.35", decimal=True).value == 0.35
+
+
+def test_label_variants_match_their_rows():
+    for key, variants in label_variants()["table3_rows"].items():
+        for variant in variants:
+            assert match_table3_row(variant) == key, variant
+    assert match_table3_row("(二) 部分公开 (区分处理的, 只计这一情形, 不计其他情形)") == "partially_granted"
+    assert match_table3_row("3. 其他") == "other_other" and match_table3_row("其他") is None
+    assert match_table3_column("社会组织") == match_table3_column("社会公益组织") == "social_welfare_org"
+
+
+CHROME_LINES = ["扫一扫在手机上查看当前页面", "三晋通APP", "晋公网安备 14022502000101号", "宁ICP备05000561号-1",
+                "网站标识码：6404000001", "【我要纠错】", "【打印本页】【关闭窗口】", "分享到：微信 微博 QQ空间",
+                "当前位置：首页 > 政府信息公开 > 年报", "【字体：大 中 小】", "上一篇：关于……", "责任编辑：张三"]
+
+
+@pytest.mark.parametrize("line", CHROME_LINES)
+def test_chrome_lines_are_dropped(line):
+    assert is_chrome(line)
+
+
+@pytest.mark.parametrize("line", ["【一、总体情况】", "六、其他需要报告的事项", "2024年我乡未收到政府信息公开申请。",
+                                  "（二）依申请公开情况"])
+def test_real_text_is_not_chrome(line):
+    assert not is_chrome(line)
+
+
+def test_every_chrome_pattern_compiles_and_is_used():
+    assert len(chrome_patterns()) > 20
+
+
+@pytest.mark.parametrize("data,name,content_type,expected", [
+    (b"%PDF-1.4\n", "", None, "pdf"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "a.wps", None, "wps"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le"), "", None, "doc"),
+    (b"{\\rtf1 x}", "", None, "rtf"),
+    (b"\x89PNG\r\n", "", None, "image"),
+    (b"<html><body>x</body></html>", "x.pdf", "application/pdf", "html"),
+    ("一、总体情况".encode(), "a.txt", None, "text"),
+    (b"", "", None, "unknown"),
+])
+def test_detect_format(data, name, content_type, expected):
+    assert detect_format(data, name, content_type) == expected
+
+
+@pytest.mark.parametrize("kind", ["wps", "doc", "xls", "rtf", "image"])
+def test_unsupported_formats_fail_with_reason(kind):
+    data = {"rtf": b"{\\rtf1 x}", "image": b"\x89PNG\r\n\x1a\n" + b"\0" * 20}.get(
+        kind, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64)
+    report = parsers.parse(data, name=f"a.{kind}")
+    assert report.status == "failed" and "unsupported format" in report.problems[0]
+
+
+def _pdf(encrypt: str | None = None, text: bool = True) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, encrypt=encrypt)
+    if text:
+        page.drawString(72, 720, "Report 2024 " * 10)
+    else:
+        page.rect(72, 72, 300, 300, fill=1)  # an image-like page with no text layer
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def test_encrypted_pdf_fails_with_reason():
+    report = parsers.parse(_pdf(encrypt="secret"), name="a.pdf")
+    assert report.status == "failed" and "encrypt" in report.problems[0].lower()
+
+
+def test_scanned_pdf_fails_with_reason():
+    report = parsers.parse(_pdf(text=False), name="a.pdf")
+    assert report.status == "failed" and "scanned" in report.problems[0]
+
+
+@pytest.mark.parametrize("cut", [10, 200, 600])
+def test_truncated_pdf_fails_without_raising(cut):
+    report = parsers.parse(_pdf()[:cut], name="a.pdf")
+    assert report.status == "failed" and report.problems
+
+
+@pytest.mark.parametrize("data", [b"", b"   ", b"PK\x03\x04garbage", b"%PDF-", b"<html>", b"\x00\x01\x02"])
+def test_empty_and_garbage_never_raise(data):
+    report = parsers.parse(data, name="x")
+    assert report.status in ("ok", "partial", "failed")
+    assert isinstance(report.to_json(), dict)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000), st.sampled_from(["a.html", "a.txt", "a.pdf", "a.docx", ""]))
+def test_random_bytes_never_raise(data, name):
+    report = parsers.parse(data, name=name)
+    assert report.status in ("ok", "partial", "failed")
+    assert not any(p.startswith("parser error") for p in report.problems), report.problems
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(HTML_REPORT) - 1), st.integers(1, 200), st.text(max_size=30))
+def test_mangled_html_never_raises(start, length, junk):
+    mangled = HTML_REPORT[:start] + junk + HTML_REPORT[start + length:]
+    report = parsers.parse(mangled.encode("utf-8"), name="a.html")
+    assert not any(p.startswith("parser error") for p in report.problems), report.problems
