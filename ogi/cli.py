@@ -83,7 +83,8 @@ def parse(file: Path, as_json: bool) -> None:
 
     report = parse_report(file.read_bytes(), name=file.name)
     if report.status == "failed" and not has_any_number(report):
-        click.echo(f"ogi parse: {file}: not a report: {'; '.join(report.problems) or 'nothing recognised'}", err=True)
+        reason = report.problems[0] if report.problems else "nothing recognised"
+        click.echo(f"ogi parse: {file}: not a report: {reason}", err=True)
         sys.exit(2)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))

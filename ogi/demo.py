@@ -21,6 +21,9 @@ LOCAL_CRAWL_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
 }
+# Fixed ports keep the sample portals' URLs stable across demo runs, so a second run
+# is an incremental recrawl of the same URLs rather than a crawl of new ones.
+DEMO_PORTS = {"zhongning": 18401, "yanchi": 18402, "longde": 18403, "luoning": 18404, "hunyuan": 18405}
 
 
 def run_demo(
@@ -42,7 +45,7 @@ def run_demo(
     manifest = generate_world(world_dir, seed=seed, generated=generated)
     echo(f"sample portals: {len(manifest['portals'])} portals, {len(manifest['reports'])} reports in {world_dir}")
 
-    with serve_world(world_dir) as world:
+    with serve_world(world_dir, ports=DEMO_PORTS) as world:
         registry_path = world_dir / "registry.json"
         registry_path.write_text(json.dumps(world.registry(), ensure_ascii=False, indent=2), encoding="utf-8")
         for entry in world.registry():

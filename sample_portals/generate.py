@@ -1,0 +1,507 @@
+"""Write the offline test world: five static county portals, ground-truth JSON and a manifest.
+
+`generate_world(root, seed)` writes only under `root`:
+  root/sites/<portal_id>/…   the files each portal serves (URL path = file path; a directory
+                             URL serves its index.html; luoning's `?page=N` lists are files
+                             named `index.html?page=N`)
+  root/hanweb/<portal_id>/col<N>.json  every record of a Hanweb column, which the server's
+                             POST /module/web/jpage/dataproxy.jsp answers from (not served)
+  root/truth/<report_id>.json  what a parser must read from that report
+  root/manifest.json         portals, reports (with their files), non-reports, list pages
+
+Same seed, same bytes: no wall clock, sorted iteration, a `random.Random` per purpose.
+
+Each portal imitates one CMS family of portals.md:
+  zhongning  TRS WCM: index.html, index_1.html…; the pager exists only as the JS call
+             createPageHTML(total, current, "index", "html"); body in div.TRS_Editor.
+  yanchi     Ningxia TRS: list.html, list_1.html… with plain 首页/下一页/尾页 links; body in div.zz-xl-ct.
+  hunyuan    开普云 UCAP: index.shtml, index_1.shtml… plus the year column /hyxrmzfz/xxgknb2024/;
+             <ucaptitle>, <ucapcontent>, <publishtime>; 三晋通 footer.
+  longde     大汉 Hanweb JCMS: /col/colN/index.html holds its first records only inside
+             <script type="text/xml"><datastore>…CDATA…</datastore></script>. The paging form
+             fields are in the page as one JSON object assigned in a script:
+             `var jpageParams = {"col": "1", "appid": "1", "webid": "…", "path": "/", "columnid": "N",
+             "sourceContentType": "1", "unitid": "…", "permissiontype": "0"};` next to
+             `var jpageProxyUrl = "/module/web/jpage/dataproxy.jsp"; var jpagePerPage = 4;
+             var jpageTotalRecord = T;`. Further records: POST jpageProxyUrl
+             ?startrecord=5&endrecord=8&perpage=4 with jpageParams form-encoded.
+  luoning    old GBK site: bytes in GBK, no charset or a malformed `httpequiv=` meta;
+             /zwgk/xxgknb/ then ?page=2… with 下一页/尾页 links and 共N页; details /YYYY/MM-DD/<id>.html;
+             DOCX and opaque .wps attachments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import math
+import random
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .portals import PORTALS
+from .render import render
+from .reports import ReportSpec, generate_reports, pre2020_report, seed_reports, spec_to_truth
+
+PAGE_SIZE = 4  # items per list page on every portal (small, so each 年报 column has ≥3 pages)
+MIN_MAIN_ITEMS = 2 * PAGE_SIZE + 1
+OFFSITE_LINK = "http://www.gov.cn/"
+REAL_HOSTS = {"zhongning": "www.znzf.gov.cn", "yanchi": "www.yanchi.gov.cn", "longde": "www.nxld.gov.cn",
+              "luoning": "www.luoning.gov.cn", "hunyuan": "www.hunyuan.gov.cn"}
+
+# Column layout per portal: the 年报 column, its 乡镇街道 and 各部门 sub-columns, the 政府信息公开 area.
+COLUMNS: dict[str, dict[str, str]] = {
+    "zhongning": {"main": "/zfxxgk/zfxxgknb/", "township": "/zfxxgk/zfxxgknb/xzjd/", "department": "/zfxxgk/zfxxgknb/gbm/",
+                  "area": "/zfxxgk/"},
+    "yanchi": {"main": "/xxgk/xxgknb/", "township": "/xxgk/xxgknb/xzjd/", "department": "/xxgk/xxgknb/bm/", "area": "/xxgk/"},
+    "hunyuan": {"main": "/hyxrmzfz/zfznbmic/", "township": "/hyxrmzfz/zfznbmic/xzjd/",
+                "department": "/hyxrmzfz/zfznbmic/gbm/", "year2024": "/hyxrmzfz/xxgknb2024/", "area": "/hyxrmzfz/"},
+    "longde": {"main": "/col/col1234/", "township": "/col/col1235/", "department": "/col/col1236/", "area": "/col/col1200/"},
+    "luoning": {"main": "/zwgk/xxgknb/", "township": "/zwgk/xxgknb/xzjd/", "department": "/zwgk/xxgknb/bm/", "area": "/zwgk/"},
+}
+COLUMN_NAMES = {"main": "政府信息公开年报", "township": "乡镇（街道）年报", "department": "部门年报",
+                "year2024": "2024年政府信息公开年报", "area": "政府信息公开"}
+# The five standard entries of a 政府信息公开 area; the 年报 entry is the column itself.
+AREA_ENTRIES = (("guide", "政府信息公开指南"), ("rules", "政府信息公开制度"), ("statutory", "法定主动公开内容"),
+                ("main", "政府信息公开年报"), ("apply", "依申请公开"))
+LIST_FILE = {"trs": "index.html", "ucap": "index.shtml", "hanweb": "index.html", "generic": "index.html"}
+HANWEB_IDS = {"webid": "39", "unitid": "5678", "appid": "1"}
+
+
+@dataclass
+class Item:
+    """One entry of a list page: a report or a non-report page."""
+
+    title: str
+    date: dt.date
+    path: str  # detail page URL path
+    body: str  # HTML fragment for the detail page's content area
+    agency: str
+    column: str
+    attachments: list = field(default_factory=list)  # (path, bytes)
+    report: ReportSpec | None = None
+
+
+def _uid(*parts) -> str:
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def _list_page_paths(portal: dict, column_path: str, pages: int) -> list[str]:
+    family = portal["family"]
+    if portal["id"] == "yanchi":
+        return [column_path + ("list.html" if n == 0 else f"list_{n}.html") for n in range(pages)]
+    if family == "generic":
+        return [column_path if n == 0 else f"{column_path}?page={n + 1}" for n in range(pages)]
+    if family == "hanweb":
+        return [column_path + "index.html"]
+    name, ext = LIST_FILE[family].split(".")
+    return [column_path + (f"{name}.{ext}" if n == 0 else f"{name}_{n}.{ext}") for n in range(pages)]
+
+
+def _detail_path(portal: dict, column_path: str, date: dt.date, uid: str) -> str:
+    family = portal["family"]
+    if family == "trs":
+        return f"{column_path}{date:%Y%m}/t{date:%Y%m%d}_{int(uid[:8], 16) % 9000000 + 1000000}.html"
+    if family == "ucap":
+        return f"{column_path}{date:%Y%m}/{uid[:32]}.shtml"
+    if family == "hanweb":
+        col = column_path.strip("/").split("/")[-1].removeprefix("col")
+        return f"/art/{date.year}/{date.month}/{date.day}/art_{col}_{int(uid[:8], 16) % 900000 + 100000}.html"
+    return f"/{date.year}/{date:%m-%d}/{int(uid[:8], 16) % 900000 + 100000}.html"
+
+
+def _attachment_path(portal: dict, detail_path: str, date: dt.date, uid: str, ext: str) -> str:
+    family = portal["family"]
+    folder = detail_path.rsplit("/", 1)[0]
+    if family == "trs":
+        prefix = "P0" if ext == "pdf" else "W0"
+        return f"{folder}/{prefix}{date:%Y%m%d}{int(uid[8:20], 16) % 10**12:012d}.{ext}"
+    if family == "ucap":
+        return f"{detail_path.removesuffix('.shtml')}/files/{uid[32:64]}.{ext}"
+    if family == "hanweb":
+        return f"/picture/0/{uid[32:64]}.{ext}"
+    return f"/uploadfile/{date.year}/{date:%m%d}/{int(uid[8:20], 16) % 10**10}.{ext}"
+
+
+def _wps_bytes(uid: str) -> bytes:
+    """An opaque WPS file: OLE compound-document magic and filler a parser can only detect, not read."""
+    filler = b"".join(hashlib.sha256(f"{uid}:{n}".encode()).digest() for n in range(48))
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + b"\x3e\x00\x03\x00\xfe\xff\x09\x00" + filler
+
+
+# --- page chrome --------------------------------------------------------------------------
+
+
+def _head(portal: dict, title: str, metas: dict, page_no: int) -> str:
+    charset = ""
+    if portal["charset"] == "utf-8":
+        charset = '<meta charset="utf-8">'
+    elif page_no % 2 == 1:
+        charset = '<meta httpequiv="Content-Type" content="text/html; charset=gb2312">'
+    meta_tags = "".join(f'<meta name="{name}" content="{html.escape(value)}">' for name, value in metas.items())
+    return (f"<!DOCTYPE html>\n<html><head>{charset}<title>{html.escape(title)}</title>"
+            f'<meta name="SiteName" content="{html.escape(portal["name"])}">'
+            f'<meta name="SiteDomain" content="{REAL_HOSTS[portal["id"]]}">'
+            f'<meta name="SiteIDCode" content="{portal["site_code"]}">{meta_tags}'
+            '<link rel="stylesheet" href="/css/style.css"></head>\n')
+
+
+def _header(portal: dict, breadcrumb: list[tuple[str, str]]) -> str:
+    crumbs = " &gt; ".join(f'<a href="{href}">{html.escape(text)}</a>' if href else html.escape(text)
+                           for text, href in breadcrumb)
+    return (f'<div class="top-bar"><a href="javascript:void(0)" id="wza">无障碍</a> | <a href="javascript:;">长者版</a> | '
+            f'<a href="javascript:;" id="fjt">繁體版</a> | <a href="javascript:;">智能问答</a></div>\n'
+            f'<div class="header"><h1 class="logo">{html.escape(portal["name"])}</h1>'
+            f'<div class="nav"><a href="/">首页</a><a href="{COLUMNS[portal["id"]]["area"]}">政府信息公开</a></div></div>\n'
+            f'<div class="position">当前位置：{crumbs}</div>\n')
+
+
+def _footer(portal: dict) -> str:
+    extra = ""
+    if portal["id"] == "hunyuan":
+        extra = '<div class="app"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="">三晋通APP</div>'
+    return (f'<div class="footer"><div class="links">相关链接：<a href="{OFFSITE_LINK}" target="_blank">中国政府网</a></div>'
+            f'<p>主办单位：{portal["county"]}人民政府办公室　承办单位：{portal["county"]}政务服务中心　技术支持：某某信息技术有限公司</p>'
+            f'<p>版权所有 {portal["name"]}　<a href="javascript:;">网站声明</a> | <a href="javascript:;">联系我们</a> | <a href="javascript:;">网站地图</a></p>'
+            f'<p>{portal["icp"]}　{portal["police"]}　网站标识码 {portal["site_code"]}</p>{extra}'
+            f'<script id="_jiucuo_" sitecode="{portal["site_code"]}"></script></div>\n</body></html>\n')
+
+
+def _page(portal: dict, title: str, breadcrumb, main: str, metas: dict | None = None, page_no: int = 0) -> str:
+    return (_head(portal, title, metas or {}, page_no) + "<body>\n" + _header(portal, breadcrumb)
+            + f'<div class="main">\n{main}\n</div>\n' + _footer(portal))
+
+
+def _breadcrumb(portal: dict, column: str) -> list[tuple[str, str]]:
+    cols = COLUMNS[portal["id"]]
+    crumbs = [("首页", "/"), ("政府信息公开", cols["area"])]
+    if column != "area":
+        crumbs.append(("政府信息公开年报", _list_page_paths(portal, cols["main"], 1)[0]))
+        if column != "main":
+            crumbs.append((COLUMN_NAMES[column], _list_page_paths(portal, cols[column], 1)[0]))
+    return crumbs
+
+
+def _detail_page(portal: dict, item: Item, index_no: str, page_no: int) -> str:
+    family = portal["family"]
+    date_text = f"{item.date:%Y-%m-%d} {9 + page_no % 8:02d}:{page_no * 7 % 60:02d}"
+    metas = {"ArticleTitle": item.title, "PubDate": date_text, "ContentSource": item.agency,
+             "ColumnName": COLUMN_NAMES[item.column]}
+    meta_table = (
+        '<table class="xxgk-table"><tr><td>索  引  号：</td><td>' + index_no + '</td><td>发布机构：</td><td>'
+        + html.escape(item.agency) + '</td></tr><tr><td>发布日期：</td><td>'
+        + f"{item.date.year}年{item.date.month:02d}月{item.date.day:02d}日" + '</td><td>主题分类：</td><td>政务公开</td></tr>'
+        + '<tr><td>名　　称：</td><td colspan="3">' + html.escape(item.title) + "</td></tr></table>")
+    toolbar = (f'<div class="info">来源：{html.escape(item.agency)}　发布时间：{date_text}　浏览次数：<span id="hits"></span>'
+               '　【字体：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a>】</div>')
+    tail = ('<div class="tools">【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div>'
+            '<div class="share">分享到：<a href="javascript:;">微信</a> <a href="javascript:;">微博</a> <a href="javascript:;">QQ空间</a></div>'
+            '<div class="qr"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="二维码"><p>扫一扫在手机上查看当前页面</p></div>'
+            f'<div class="jiucuo">【<a href="javascript:;">我要纠错</a>】 责任编辑：{["李明", "王芳", "张伟", "马丽"][page_no % 4]}</div>')
+    title = html.escape(item.title)
+    if family == "ucap":
+        content = (f"<ucaptitle>{title}</ucaptitle>\n<publishtime>{date_text}</publishtime>\n"
+                   f'<div class="article">{toolbar}<ucapcontent>\n{item.body}\n</ucapcontent></div>')
+    else:
+        container = {"trs": '<div class="TRS_Editor">', "hanweb": '<div id="zoom">', "generic": '<div id="content" class="content">'}[family]
+        if portal["id"] == "yanchi":
+            container = '<div class="zz-xl-ct">'
+        content = f'<h2 class="title">{title}</h2>{toolbar}\n{container}\n{item.body}\n</div>'
+    return _page(portal, item.title, _breadcrumb(portal, item.column), meta_table + "\n" + content + "\n" + tail,
+                 metas, page_no)
+
+
+def _list_items_html(portal: dict, items: list[Item], page_path: str) -> str:
+    rows = []
+    for item in items:
+        href = item.path
+        if portal["family"] == "trs":  # TRS lists use links relative to the column folder
+            folder = page_path.rsplit("/", 1)[0] + "/"
+            if href.startswith(folder):
+                href = "./" + href[len(folder):]
+        rows.append(f'<li><a href="{href}" title="{html.escape(item.title)}" target="_blank">{html.escape(item.title)}</a>'
+                    f"<span>{item.date:%Y-%m-%d}</span></li>")
+    return '<ul class="list">\n' + "\n".join(rows) + "\n</ul>"
+
+
+def _pager(portal: dict, paths: list[str], current: int) -> str:
+    total = len(paths)
+    if portal["id"] == "zhongning":
+        return ('<div class="page"><script type="text/javascript">\n'
+                f'createPageHTML({total}, {current}, "index", "html");\n</script></div>')
+    if portal["family"] == "generic":
+        first = paths[0]
+        href = lambda n: first if n == 0 else f"?page={n + 1}"  # noqa: E731 — page 1 is the bare column URL
+        links = [f"共{total}页 第{current + 1}页"]
+        if current > 0:
+            links += [f'<a href="{first}">首页</a>', f'<a href="{href(current - 1)}">上一页</a>']
+        if current < total - 1:
+            links += [f'<a href="{href(current + 1)}">下一页</a>', f'<a href="{href(total - 1)}">尾页</a>']
+        return '<div class="pages">' + " ".join(links) + "</div>"
+    name = lambda n: paths[n].rsplit("/", 1)[1]  # noqa: E731 — relative file names, as these CMSs print them
+    links = [f"共{total}页"]
+    if current > 0:
+        links += [f'<a href="{name(0)}">首页</a>', f'<a href="{name(current - 1)}">上一页</a>']
+    if portal["family"] == "ucap":
+        links += [f'<a href="{name(n)}">{n + 1}</a>' if n != current else f"<span>{n + 1}</span>" for n in range(total)]
+    if current < total - 1:
+        links += [f'<a href="{name(current + 1)}">下一页</a>', f'<a href="{name(total - 1)}">尾页</a>']
+    return '<div class="pages">' + " ".join(links) + "</div>"
+
+
+def _sub_nav(portal: dict, column: str) -> str:
+    cols = COLUMNS[portal["id"]]
+    keys = ["main", "township", "department"] + (["year2024"] if "year2024" in cols else [])
+    links = "".join(f'<li><a href="{_list_page_paths(portal, cols[k], 1)[0]}">{COLUMN_NAMES[k]}</a></li>'
+                    for k in keys if k != column)
+    return f'<ul class="sub-nav">{links}</ul>'
+
+
+def hanweb_record(item: Item) -> str:
+    """One Hanweb record, the <li> fragment that sits in CDATA (first page) or the dataproxy answer."""
+    return (f'<li><a href="{item.path}" title="{html.escape(item.title)}" target="_blank">{html.escape(item.title)}</a>'
+            f"<span>{item.date:%Y-%m-%d}</span></li>")
+
+
+def hanweb_datastore(records: list[str], total: int, per_page: int) -> str:
+    body = "".join(f"<record><![CDATA[{r}]]></record>" for r in records)
+    return (f"<datastore><nextgroup><![CDATA[]]></nextgroup><totalrecord>{total}</totalrecord>"
+            f"<totalpage>{math.ceil(total / per_page) if total else 0}</totalpage><recordset>{body}</recordset></datastore>")
+
+
+def _hanweb_list_page(portal: dict, column: str, items: list[Item]) -> str:
+    col_path = COLUMNS[portal["id"]][column]
+    col_id = col_path.strip("/").split("/")[-1].removeprefix("col")
+    params = {"col": "1", "appid": HANWEB_IDS["appid"], "webid": HANWEB_IDS["webid"], "path": "/", "columnid": col_id,
+              "sourceContentType": "1", "unitid": HANWEB_IDS["unitid"], "permissiontype": "0"}
+    first = [hanweb_record(item) for item in items[:PAGE_SIZE]]
+    main = (f'{_sub_nav(portal, column)}<h2>{COLUMN_NAMES[column]}</h2>\n<div id="{HANWEB_IDS["unitid"]}">'
+            f'<script type="text/xml">{hanweb_datastore(first, len(items), PAGE_SIZE)}</script></div>\n'
+            '<script type="text/javascript">\n'
+            f"var jpageParams = {json.dumps(params, ensure_ascii=False)};\n"
+            'var jpageProxyUrl = "/module/web/jpage/dataproxy.jsp";\n'
+            f"var jpagePerPage = {PAGE_SIZE};\nvar jpageTotalRecord = {len(items)};\n"
+            f"$('#{HANWEB_IDS['unitid']}').jpage({{dataStore: dataStore, perPage: jpagePerPage, proxyUrl: jpageProxyUrl, ajaxParam: jpageParams}});\n"
+            "</script>")
+    return _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main, {"ColumnName": COLUMN_NAMES[column]})
+
+
+# --- bodies --------------------------------------------------------------------------------
+
+
+def _report_body(portal: dict, spec: ReportSpec, pdf_path: str | None, docx_path: str | None, wps_path: str | None) -> str:
+    parts = []
+    if spec.delivery in ("html", "html+pdf"):
+        parts.append(render(spec, "html_body").decode("utf-8"))
+    if spec.delivery == "pdf":
+        parts.append(f"<p>现将{html.escape(spec.title)}予以公布，详见附件。</p>")
+    if pdf_path:
+        label = "【下载PDF】" if spec.style % 2 else f"{html.escape(spec.title)}.pdf"
+        prefix = "附件：" if spec.style % 3 else "相关附件："
+        parts.append(f'<p>{prefix}<a href="{pdf_path}">{label}</a></p>')
+    if docx_path:
+        parts.append(f"<p>现将{html.escape(spec.title)}予以公布。</p>"
+                     f'<p>附件下载：<a href="{docx_path}">{html.escape(spec.title)}.docx</a></p>')
+    if wps_path:
+        parts.append(f'<p>文件下载：<a href="{wps_path}">{html.escape(spec.title)}.wps</a></p>')
+    return "\n".join(parts)
+
+
+NEWS_TITLES = (
+    "{county}召开2025年政务公开工作推进会", "{county}人民政府2024年度工作总结", "{county}2025年政府工作报告",
+    "关于做好2024年度政府信息公开工作年度报告编制发布工作的通知", "{county}开展政务公开专题培训",
+    "{county}政务公开领域基层标准化工作情况通报", "{county}人民政府2023年度工作总结", "{county}2024年政府工作报告",
+    "{county}政务服务中心开展“政务公开日”活动", "{county}2025年政务公开工作要点",
+)
+
+
+def _news_body(rng: random.Random, portal: dict, title: str) -> str:
+    return (f"<p>{html.escape(title)}。为深入贯彻落实《中华人民共和国政府信息公开条例》，{portal['county']}"
+            f"持续推进政务公开标准化规范化建设，全年累计组织培训{rng.randint(2, 9)}次。</p>"
+            "<p>会议要求，各乡镇、各部门要提高思想认识，压实工作责任，确保各项任务落到实处。</p>")
+
+
+# --- the world -------------------------------------------------------------------------
+
+
+def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
+    """Write the whole world under `root` (replacing earlier output there) and return the manifest."""
+    root = Path(root)
+    for sub in ("sites", "truth", "hanweb"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+
+    specs = seed_reports() + generate_reports(seed, generated, PORTALS)
+    specs += [pre2020_report(seed, PORTALS[1], 0), pre2020_report(seed, PORTALS[3], 1)]
+    manifest = {"seed": seed, "portals": [], "reports": [], "non_reports": [], "list_pages": []}
+    files: dict[str, dict[str, bytes]] = {p["id"]: {} for p in PORTALS}
+
+    for portal in PORTALS:
+        pid, cols = portal["id"], COLUMNS[portal["id"]]
+        rng = random.Random(f"ogi-world:{seed}:{pid}")
+        columns: dict[str, list[Item]] = {key: [] for key in cols if key != "area"}
+        page_no = 0
+
+        def add_file(path: str, content: bytes) -> None:
+            if path in files[pid]:
+                raise ValueError(f"{pid}: two files at {path}")
+            files[pid][path] = content
+
+        for spec in (s for s in specs if s.portal_id == pid):
+            if spec.level == "township":
+                column = "township"
+            elif spec.level == "department":
+                column = "department"
+            elif "year2024" in cols and spec.year == 2024:
+                column = "year2024"
+            else:
+                column = "main"
+            if "year2024" in cols and spec.year == 2024 and spec.level == "township":
+                column = "year2024"  # 浑源's year column holds that year's township reports too
+            uid = _uid(seed, spec.id)
+            date = spec.published
+            detail = _detail_path(portal, cols[column], date, uid)
+            delivery = spec.delivery
+            if spec.format == "pre-2020":
+                delivery = "html"
+            pdf_path = docx_path = wps_path = None
+            entry_files = []
+            attachments = []
+            if delivery in ("html", "html+pdf"):
+                entry_files.append({"path": detail, "form": "html"})
+            if delivery in ("pdf", "html+pdf"):
+                pdf_path = _attachment_path(portal, detail, date, uid, "pdf")
+                attachments.append((pdf_path, render(spec, "pdf")))
+                entry_files.append({"path": pdf_path, "form": "pdf"})
+            if delivery == "docx":
+                docx_path = _attachment_path(portal, detail, date, uid, "docx")
+                attachments.append((docx_path, render(spec, "docx")))
+                entry_files.append({"path": docx_path, "form": "docx"})
+                if pid == "luoning":
+                    wps_path = _attachment_path(portal, detail, date, _uid(uid, "wps"), "wps")
+                    attachments.append((wps_path, _wps_bytes(uid)))
+                    entry_files.append({"path": wps_path, "form": "wps"})
+            spec.delivery = delivery
+            body = _report_body(portal, spec, pdf_path, docx_path, wps_path)
+            columns[column].append(Item(spec.title, date, detail, body, spec.agency, column, attachments, spec))
+            manifest["reports"].append({
+                "id": spec.id, "portal_id": pid, "kind": spec.kind, "format": spec.format, "level": spec.level,
+                "year": spec.year, "detail_path": detail, "delivery": delivery, "files": entry_files,
+                "truth": f"truth/{spec.id}.json", "title": spec.title,
+            })
+
+        news = list(NEWS_TITLES)
+        rng.shuffle(news)
+        non_report_items: list[Item] = []
+
+        def add_news(column: str) -> None:
+            title = news.pop().format(county=portal["county"])
+            named_year = re.search(r"(20\d\d)年", title)
+            if named_year:  # a 2025 work plan is published in 2025, a 2024 summary in 2025
+                year = int(named_year[1]) + (1 if "总结" in title else 0)
+                date = dt.date(year, 1, 5) + dt.timedelta(days=rng.randint(0, 330))
+            else:
+                date = dt.date(2021, 6, 1) + dt.timedelta(days=rng.randint(0, 1700))
+            path = _detail_path(portal, cols[column], date, _uid(seed, pid, title))
+            item = Item(title, date, path, _news_body(rng, portal, title), f"{portal['county']}人民政府办公室", column)
+            columns[column].append(item)
+            non_report_items.append(item)
+
+        for _ in range(2):
+            add_news("main")
+        while len(columns["main"]) < MIN_MAIN_ITEMS:
+            add_news("main")
+        for column, items in columns.items():
+            if not items:
+                add_news(column)
+
+        # Detail pages.
+        for column in sorted(columns):
+            for n, item in enumerate(sorted(columns[column], key=lambda i: (i.path,))):
+                page_no += 1
+                index_no = f"{portal['admin_code']}00{n % 10}/{item.date.year}-{int(_uid(item.path)[:6], 16) % 100000:05d}"
+                add_file(item.path, _detail_page(portal, item, index_no, page_no).encode())
+                for path, content in item.attachments:
+                    add_file(path, content)
+        for item in non_report_items:
+            manifest["non_reports"].append({"portal_id": pid, "path": item.path, "title": item.title})
+
+        # List pages.
+        for column in sorted(columns):
+            items = sorted(columns[column], key=lambda i: (i.date, i.path), reverse=True)
+            col_path = cols[column]
+            if portal["family"] == "hanweb":
+                path = col_path + "index.html"
+                add_file(path, _hanweb_list_page(portal, column, items).encode())
+                manifest["list_pages"].append({"portal_id": pid, "path": path})
+                store = root / "hanweb" / pid / f"col{col_path.strip('/').split('/')[-1].removeprefix('col')}.json"
+                store.parent.mkdir(parents=True, exist_ok=True)
+                store.write_text(json.dumps([hanweb_record(i) for i in items], ensure_ascii=False, indent=0), encoding="utf-8")
+                continue
+            pages = max(1, math.ceil(len(items) / PAGE_SIZE))
+            paths = _list_page_paths(portal, col_path, pages)
+            for n, path in enumerate(paths):
+                chunk = items[n * PAGE_SIZE:(n + 1) * PAGE_SIZE]
+                main = (f"{_sub_nav(portal, column)}<h2>{COLUMN_NAMES[column]}</h2>\n"
+                        f"{_list_items_html(portal, chunk, path)}\n{_pager(portal, paths, n)}")
+                add_file(file_for(path), _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main,
+                                                {"ColumnName": COLUMN_NAMES[column]}, n).encode())
+                manifest["list_pages"].append({"portal_id": pid, "path": path})
+
+        # The 政府信息公开 area, its standard entries, the home page and robots.txt.
+        entry_paths = {}
+        for key, name in AREA_ENTRIES:
+            if key == "main":
+                entry_paths[key] = _list_page_paths(portal, cols["main"], 1)[0]
+                continue
+            path = f"{cols['area']}{key}/index.html"
+            body = (f"<h2>{name}</h2><p>为进一步做好{portal['county']}{name}相关工作，根据《中华人民共和国政府信息公开条例》，"
+                    f"现将有关事项公布如下。</p><p>联系电话：0000-1234567</p>")
+            add_file(path, _page(portal, name, _breadcrumb(portal, "area") + [(name, "")], body).encode())
+            manifest["non_reports"].append({"portal_id": pid, "path": path, "title": name})
+            entry_paths[key] = path
+        area = "<ul class=\"xxgk-nav\">" + "".join(
+            f'<li><a href="{entry_paths[key]}">{name}</a></li>' for key, name in AREA_ENTRIES) + "</ul>"
+        add_file(cols["area"] + "index.html", _page(portal, "政府信息公开", _breadcrumb(portal, "area"), area).encode())
+        home = (f'<h2>{html.escape(portal["name"])}</h2><ul><li><a href="{cols["area"]}">政府信息公开</a></li>'
+                f'<li><a href="{entry_paths["main"]}">政府信息公开年报</a></li></ul>')
+        add_file("/index.html", _page(portal, portal["name"], [("首页", "")], home).encode())
+        add_file("/robots.txt", b"User-agent: *\nAllow: /\n")
+        add_file("/css/style.css", b"body{font-family:sans-serif}\n")
+
+        start_paths = [cols["main"]] + ([cols["year2024"]] if "year2024" in cols else [])
+        if portal["family"] in ("trs", "ucap", "hanweb"):
+            start_paths = [_list_page_paths(portal, p, 1)[0] for p in start_paths]
+        manifest["portals"].append({key: portal[key] for key in ("id", "name", "province", "city", "county", "admin_code",
+                                                                  "family", "charset")} | {"start_paths": start_paths})
+
+    # Write: luoning's pages are GBK, everything else as is.
+    for portal in PORTALS:
+        pid = portal["id"]
+        site = root / "sites" / pid
+        for path, content in sorted(files[pid].items()):
+            if portal["charset"] == "gbk" and file_for(path).endswith((".html", ".css")) or "?page=" in path:
+                content = content.decode("utf-8").encode("gbk", errors="xmlcharrefreplace")
+            target = site / file_for(path).lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+    truth_dir = root / "truth"
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    for spec in sorted(specs, key=lambda s: s.id):
+        (truth_dir / f"{spec.id}.json").write_text(
+            json.dumps(spec_to_truth(spec), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    manifest["reports"].sort(key=lambda r: r["id"])
+    (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def file_for(url_path: str) -> str:
+    """The file under sites/<portal>/ that serves a URL path: directories serve index.html, ?query is kept in the name."""
+    path, _, query = url_path.partition("?")
+    if path.endswith("/"):
+        path += "index.html"
+    return f"{path}?{query}" if query else path
