@@ -50,28 +50,40 @@ def demo(data_dir: Path, no_serve: bool, port: int, seed: int, generated: int) -
     help="JSON list of portal entries to crawl instead of crawler/portals.json.",
 )
 @click.option("--portal", "portal_ids", multiple=True, help="Only these portal ids (repeatable).")
-@click.option("-s", "--set", "overrides", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
-def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], overrides: tuple[str, ...]) -> None:
-    """Crawl the registry's portals into DIR/warc and the captures index. Safe under cron."""
+@click.option("--local", is_flag=True, help="Politeness off: for the sample portals on 127.0.0.1.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting (JSON value; repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole run summary as JSON.")
+def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], local: bool,
+          overrides: tuple[str, ...], as_json: bool) -> None:
+    """Crawl the registry's portals into DIR/warc and the captures index.
+
+    Safe under cron: exit 0 when the run finished, 1 when it did not finish cleanly,
+    3 when another run holds the lock; the last line is a one-line summary.
+    """
+    from crawler.registry import load_registry
+    from crawler.run import CrawlLocked, one_line, setting_value
     from crawler.run import crawl as run_crawl
-    from crawler.run import load_registry
 
     entries = load_registry(registry)
     if portal_ids:
         entries = [entry for entry in entries if entry["id"] in portal_ids]
         if not entries:
             raise click.ClickException(f"no portal in the registry has id {', '.join(portal_ids)}")
-    settings = dict(item.split("=", 1) for item in overrides)
-    summary = run_crawl(data_dir, registry=entries, settings=settings)
-    click.echo(summary_line(summary))
-    if summary.get("status") not in (None, "finished"):
-        sys.exit(1)
+    settings = {}
+    if local:
+        from crawler.settings import LOCAL_TEST_SETTINGS
 
-
-def summary_line(summary: dict) -> str:
-    """One line for monitoring: the crawl's counts as key=value pairs."""
-    keys = ("status", "requests", "bytes_received", "new_captures", "unchanged", "gone", "errors", "blocked")
-    return "ogi crawl: " + " ".join(f"{key}={summary.get(key)}" for key in keys if key in summary)
+        settings.update(LOCAL_TEST_SETTINGS)
+    for item in overrides:
+        name, _, value = item.partition("=")
+        settings[name] = setting_value(value)
+    try:
+        summary = run_crawl(data_dir, registry=entries, settings=settings)
+    except CrawlLocked as locked:
+        click.echo(f"ogi crawl: {locked}", err=True)
+        sys.exit(3)
+    click.echo(json.dumps(summary, ensure_ascii=False) if as_json else one_line(summary))
+    sys.exit(0 if summary.get("status") == "finished" else 1)
 
 
 @main.command()

@@ -1,0 +1,191 @@
+"""The captures index: one `captures` row per WARC response/revisit record, plus the
+crawl bookkeeping tables (`crawl_runs`, `errors`, `portals`) in DIR/ogi.db.
+
+May touch: the database it is given (sqlite-utils, schema from archive.schema.open_db) and,
+in `repair_warcs` only, the torn unindexed tail of a WARC file.
+
+Why the order matters: a row is written only after its record is flushed to the WARC, so
+the index never points at bytes that are not there. A kill between the two leaves an
+unindexed record at the tail of the file, which `repair_warcs` cuts off before the next
+run; that URL is then simply fetched again. Rows and records stay equal in number.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from archive.warc import ArchivedResponse, RecordLocation, complete_length, read_record
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+# -- portals ----------------------------------------------------------------------------
+def upsert_portals(db: sqlite_utils.Database, registry: list[dict]) -> None:
+    """Keep the `portals` table in step with the registry this run crawls."""
+    columns = ("id", "name", "province", "city", "county", "admin_code", "family")
+    rows = []
+    for portal in registry:
+        row = {key: portal.get(key) for key in columns}
+        row["hosts"] = json.dumps(portal.get("hosts", []), ensure_ascii=False)
+        row["start_urls"] = json.dumps(portal.get("start_urls", []), ensure_ascii=False)
+        row["verified"] = int(bool(portal.get("verified")))
+        row["local"] = int(bool(portal.get("local")))
+        rows.append(row)
+    if rows:
+        db["portals"].upsert_all(rows, pk="id")
+
+
+# -- runs -------------------------------------------------------------------------------
+def start_run(db: sqlite_utils.Database) -> int:
+    table = db["crawl_runs"]
+    table.insert({"started_at": now_iso(), "status": "running"})
+    return table.last_pk
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, summary: dict, status: str) -> None:
+    row = {key: summary.get(key, 0) for key in
+           ("requests", "bytes_received", "new_captures", "unchanged", "gone", "errors", "blocked")}
+    row["per_portal"] = json.dumps(summary.get("per_portal", {}), ensure_ascii=False, sort_keys=True)
+    row["finished_at"] = now_iso()
+    row["status"] = status
+    db["crawl_runs"].update(run_id, row)
+
+
+def mark_interrupted_runs(db: sqlite_utils.Database) -> None:
+    """A run still 'running' when a new one starts (under the lock) was killed."""
+    db.execute("update crawl_runs set status = 'interrupted' where status = 'running'")
+    db.conn.commit()
+
+
+# -- captures ---------------------------------------------------------------------------
+def record_capture(db: sqlite_utils.Database, location: RecordLocation, **fields) -> int:
+    """Index one flushed WARC record; `fields` are the other `captures` columns."""
+    row = dict(fields)
+    row.update(
+        warc_file=location.warc_file,
+        warc_offset=location.offset,
+        warc_length=location.length,
+        warc_record_id=location.record_id,
+        payload_sha256=location.payload_sha256,
+    )
+    table = db["captures"]
+    table.insert(row)
+    return table.last_pk
+
+
+def last_capture(db: sqlite_utils.Database, url: str) -> dict | None:
+    """The latest capture of `url` that holds (or revisits) a usable payload."""
+    rows = list(db.query(
+        "select * from captures where url = ? and outcome not in ('gone', 'error', 'blocked') "
+        "and status between 200 and 399 order by id desc limit 1", [url]))
+    return rows[0] if rows else None
+
+
+def latest_outcome(db: sqlite_utils.Database, url: str) -> str | None:
+    rows = list(db.query("select outcome from captures where url = ? order by id desc limit 1", [url]))
+    return rows[0]["outcome"] if rows else None
+
+
+def original_by_digest(db: sqlite_utils.Database, payload_sha256: str) -> dict | None:
+    """The first full `response` record holding this payload: what a revisit refers to."""
+    rows = list(db.query(
+        "select * from captures where payload_sha256 = ? and record_type = 'response' "
+        "and status between 200 and 299 order by id limit 1", [payload_sha256]))
+    return rows[0] if rows else None
+
+
+def revisit_reference(db: sqlite_utils.Database, capture: dict) -> dict:
+    """The `revisit_of` argument WarcWriter.write_exchange wants: always the original
+    full response, even when `capture` is itself a revisit."""
+    original = capture
+    if capture.get("record_type") == "revisit" and capture.get("refers_to"):
+        rows = list(db.query("select * from captures where warc_record_id = ?", [capture["refers_to"]]))
+        if rows:
+            original = rows[0]
+    return {
+        "url": original["url"],
+        "fetched_at": original["fetched_at"],
+        "record_id": original["warc_record_id"],
+        "payload_sha256": original["payload_sha256"],
+    }
+
+
+def read_capture(db: sqlite_utils.Database, warc_dir: Path, capture: dict | int) -> ArchivedResponse:
+    """The archived response of a capture, with a revisit resolved to the original bytes.
+
+    The revisit's own status and headers are kept (they describe that fetch); only the
+    payload (and its content type, when the revisit has none, e.g. a 304) come from the
+    record named by `captures.refers_to`.
+    """
+    if isinstance(capture, int):
+        capture = db["captures"].get(capture)
+    response = read_record(Path(warc_dir) / capture["warc_file"], capture["warc_offset"])
+    if response.record_type == "revisit" and capture.get("refers_to"):
+        rows = list(db.query("select * from captures where warc_record_id = ?", [capture["refers_to"]]))
+        if rows:
+            original = read_record(Path(warc_dir) / rows[0]["warc_file"], rows[0]["warc_offset"])
+            response.payload = original.payload
+            response.content_type = response.content_type or original.content_type
+    return response
+
+
+# -- errors -----------------------------------------------------------------------------
+def record_error(db: sqlite_utils.Database, *, run_id: int | None, portal_id: str | None, url: str,
+                 kind: str, reason: str, status: int | None = None,
+                 capture_id: int | None = None, stage: str = "crawl") -> int:
+    table = db["errors"]
+    table.insert({
+        "run_id": run_id, "portal_id": portal_id, "url": url, "occurred_at": now_iso(),
+        "stage": stage, "kind": kind, "reason": reason, "status": status, "capture_id": capture_id,
+    })
+    return table.last_pk
+
+
+# -- recovery ---------------------------------------------------------------------------
+def repair_warcs(db: sqlite_utils.Database, warc_dir: Path) -> list[tuple[str, int, int]]:
+    """Cut each WARC file back to its last indexed record (or its whole first member).
+
+    Returns (file, old size, new size) for each file cut. Only bytes no captures row
+    points at are removed: a torn record, or a request/response pair whose row was never
+    written because the process died in between.
+    """
+    cut = []
+    for path in sorted(Path(warc_dir).glob("*.warc.gz")):
+        row = db.execute(
+            "select max(warc_offset + warc_length) from captures where warc_file = ?", [path.name]
+        ).fetchone()
+        indexed_end = row[0] if row and row[0] else None
+        size = path.stat().st_size
+        if indexed_end is None:
+            # no row: keep only the warcinfo record, if it is whole
+            keep = complete_length(path)
+            first_member_end = _first_member_end(path)
+            keep = min(keep, first_member_end)
+        else:
+            keep = indexed_end
+        if keep == 0:
+            path.unlink()
+            cut.append((path.name, size, 0))
+        elif keep < size:
+            with open(path, "r+b") as stream:
+                stream.truncate(keep)
+            cut.append((path.name, size, keep))
+    return cut
+
+
+def _first_member_end(path: Path) -> int:
+    import zlib
+
+    data = path.read_bytes()[:1_000_000]
+    member = zlib.decompressobj(wbits=31)
+    try:
+        member.decompress(data)
+    except zlib.error:
+        return 0
+    return len(data) - len(member.unused_data) if member.eof else 0

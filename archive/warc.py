@@ -1,0 +1,341 @@
+"""Write and read the WARC files under DIR/warc/ (warcio, gzip per record).
+
+May touch: files inside the `warc_dir` it is given, and nothing else. It knows nothing
+about the database: callers pass `revisit_of` (found in the captures index) and store the
+`RecordLocation` this module returns.
+
+Why these rules:
+- File names come from a timestamp, a counter and random hex, never from URLs, and a file
+  is opened with exclusive create ("xb"), so nothing is ever overwritten; a finished file
+  (rotated away or left by an earlier process) is never appended to.
+- The payload we are given is the body after Scrapy undid Content-Encoding and chunking,
+  so the stored HTTP headers say so: `Content-Encoding`/`Transfer-Encoding` are kept as
+  `X-Archive-Orig-*` and `Content-Length` is the stored length. Replay tools (pywb) then
+  serve exactly the bytes in the record.
+- Payload digests are sha256 (base32 in the WARC header, hex in `payload_sha256`), so the
+  captures index and the WARC agree on one digest.
+
+Revisits: `read_record` returns a revisit record as it is (empty payload, `refers_to`
+filled). Callers resolve it to the original bytes through the captures index:
+`archive.captures.read_capture(db, warc_dir, capture)` follows `captures.refers_to`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import secrets
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+# Framing headers that describe bytes we no longer hold (Scrapy decoded them).
+_FRAMING_HEADERS = ("content-encoding", "transfer-encoding")
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where one response/revisit record sits: enough for a captures row."""
+
+    warc_file: str  # file name under warc_dir
+    offset: int
+    length: int
+    record_id: str
+    payload_sha256: str  # hex; for a revisit, the digest of the original payload
+
+
+@dataclass
+class ArchivedResponse:
+    """One archived HTTP response as a reader sees it."""
+
+    url: str
+    status: int | None
+    headers: list[tuple[str, str]]
+    payload: bytes
+    content_type: str | None
+    record_type: str  # response | revisit
+    record_id: str = ""
+    warc_date: str = ""
+    refers_to: str | None = None  # WARC-Refers-To of a revisit
+    refers_to_target_uri: str | None = None
+    refers_to_date: str | None = None
+    profile: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def sha256_hex(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def warc_digest(sha256_hex_value: str) -> str:
+    """The WARC header form of a sha256 digest: `sha256:BASE32`."""
+    return "sha256:" + base64.b32encode(bytes.fromhex(sha256_hex_value)).decode("ascii")
+
+
+def warc_date(when: datetime | str | None) -> str:
+    """ISO-8601 UTC with a Z, as WARC-Date wants; accepts datetimes or ISO strings."""
+    if when is None:
+        when = datetime.now(timezone.utc)
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime_to_iso_date(when, use_micros=True)
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+class WarcWriter:
+    """Append exchanges to size-rotated `.warc.gz` files in `warc_dir`.
+
+    One writer owns one open file at a time; each new writer (each crawl run, each
+    restart after a kill) starts a new file.
+    """
+
+    def __init__(self, warc_dir: Path, max_bytes: int = 100_000_000, prefix: str = "ogi",
+                 fsync: bool = False):
+        self.warc_dir = Path(warc_dir)
+        self.warc_dir.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+        self.fsync = fsync
+        self._counter = 0
+        self._file = None
+        self._name: str | None = None
+        self._writer: WARCWriter | None = None
+
+    # -- files -------------------------------------------------------------------------
+    def _new_file_name(self) -> str:
+        self._counter += 1
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+        return f"{self.prefix}-{stamp}-{self._counter:05d}-{secrets.token_hex(4)}.warc.gz"
+
+    def _open(self) -> None:
+        while True:
+            name = self._new_file_name()
+            try:
+                self._file = open(self.warc_dir / name, "xb")
+                break
+            except FileExistsError:  # pragma: no cover - random suffix makes this rare
+                continue
+        self._name = name
+        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        info = self._writer.create_warcinfo_record(
+            name, {"software": "ogi-archive crawler (warcio)", "format": "WARC File Format 1.1"}
+        )
+        self._writer.write_record(info)
+        self._flush()
+
+    def _flush(self) -> None:
+        self._file.flush()
+        if self.fsync:
+            os.fsync(self._file.fileno())
+
+    @property
+    def current_file(self) -> str | None:
+        return self._name
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = self._writer = self._name = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- records -----------------------------------------------------------------------
+    def write_exchange(
+        self,
+        url: str,
+        request_headers,
+        request_body: bytes | None,
+        status: int,
+        reason: str,
+        response_headers: list[tuple],
+        payload: bytes,
+        fetched_at: datetime | str | None,
+        revisit_of: dict | None = None,
+        method: str = "GET",
+    ) -> RecordLocation:
+        """Write a `request` record and then a `response` (or `revisit`) record.
+
+        `revisit_of` is a previous capture of the same payload (or, for a 304, of the
+        same URL): {"url", "fetched_at", "record_id", "payload_sha256"}. A revisit is
+        written only when it really holds: status 304 (server-not-modified) or the
+        payload's sha256 equals `revisit_of["payload_sha256"]` (identical-payload-digest).
+        Returns the location of the response/revisit record.
+        """
+        if self._file is None:
+            self._open()
+        payload = payload or b""
+        date = warc_date(fetched_at)
+        digest_hex = sha256_hex(payload)
+        w = self._writer
+
+        profile = None
+        if revisit_of:
+            if status == 304:
+                profile = SERVER_NOT_MODIFIED
+                digest_hex = revisit_of.get("payload_sha256") or digest_hex
+            elif revisit_of.get("payload_sha256") == digest_hex:
+                profile = IDENTICAL_PAYLOAD
+
+        http_headers = self._response_headers(status, reason, response_headers, payload)
+        if profile:
+            record = w.create_revisit_record(
+                url,
+                digest=warc_digest(digest_hex),
+                refers_to_uri=revisit_of["url"],
+                refers_to_date=warc_date(revisit_of["fetched_at"]),
+                http_headers=http_headers,
+                warc_headers_dict={"WARC-Date": date},
+            )
+            record.rec_headers.replace_header("WARC-Profile", profile)
+            if revisit_of.get("record_id"):
+                record.rec_headers.add_header("WARC-Refers-To", revisit_of["record_id"])
+        else:
+            record = w.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(payload),
+                length=len(payload),
+                http_headers=http_headers,
+                warc_headers_dict={
+                    "WARC-Date": date,
+                    "WARC-Payload-Digest": warc_digest(digest_hex),
+                },
+            )
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+
+        request = self._request_record(url, method, request_headers, request_body, date, record_id)
+        w.write_record(request)
+        offset = self._file.tell()
+        w.write_record(record)
+        self._flush()
+        end = self._file.tell()
+        location = RecordLocation(self._name, offset, end - offset, record_id, digest_hex)
+        if end >= self.max_bytes:
+            self.close()
+        return location
+
+    def _response_headers(self, status, reason, response_headers, payload) -> StatusAndHeaders:
+        headers: list[tuple[str, str]] = []
+        for name, value in response_headers or []:
+            name, value = _text(name), _text(value)
+            lower = name.lower()
+            if lower in _FRAMING_HEADERS:
+                headers.append(("X-Archive-Orig-" + name, value))
+            elif lower == "content-length":
+                headers.append(("X-Archive-Orig-Content-Length", value))
+            else:
+                headers.append((name, value))
+        if status != 304:
+            headers.append(("Content-Length", str(len(payload))))
+        statusline = f"{int(status)} {reason or ''}".strip()
+        return StatusAndHeaders(statusline, headers, protocol="HTTP/1.1")
+
+    def _request_record(self, url, method, request_headers, body, date, concurrent_to):
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = [(_text(k), _text(v)) for k, v in _header_pairs(request_headers)]
+        if not any(k.lower() == "host" for k, _ in headers):
+            headers.insert(0, ("Host", parts.netloc))
+        http = StatusAndHeaders(f"{method} {target}", headers, protocol="HTTP/1.1",
+                                is_http_request=True)
+        body = body or b""
+        return self._writer.create_warc_record(
+            url,
+            "request",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http,
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
+        )
+
+
+def _header_pairs(headers):
+    """Accept a list of pairs, a dict, or Scrapy's Headers (values are lists)."""
+    if headers is None:
+        return []
+    items = headers.items() if hasattr(headers, "items") else headers
+    pairs = []
+    for name, value in items:
+        if isinstance(value, (list, tuple)):
+            pairs.extend((name, v) for v in value)
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+def read_record(warc_path: Path, offset: int) -> ArchivedResponse:
+    """Read the response or revisit record starting at `offset` in `warc_path`.
+
+    A revisit comes back with an empty payload and `refers_to*` set; resolve it with
+    `archive.captures.read_capture`, which looks the original up in the captures index.
+    """
+    with open(warc_path, "rb") as stream:
+        stream.seek(offset)
+        for record in ArchiveIterator(stream):
+            headers = record.http_headers.headers if record.http_headers else []
+            status = record.http_headers.get_statuscode() if record.http_headers else None
+            payload = record.content_stream().read() if record.rec_type != "revisit" else b""
+            content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
+            rh = record.rec_headers
+            return ArchivedResponse(
+                url=rh.get_header("WARC-Target-URI"),
+                status=int(status) if status and str(status).isdigit() else None,
+                headers=[(k, v) for k, v in headers],
+                payload=payload,
+                content_type=content_type,
+                record_type=record.rec_type,
+                record_id=rh.get_header("WARC-Record-ID"),
+                warc_date=rh.get_header("WARC-Date"),
+                refers_to=rh.get_header("WARC-Refers-To"),
+                refers_to_target_uri=rh.get_header("WARC-Refers-To-Target-URI"),
+                refers_to_date=rh.get_header("WARC-Refers-To-Date"),
+                profile=rh.get_header("WARC-Profile"),
+            )
+    raise ValueError(f"no WARC record at offset {offset} in {warc_path}")
+
+
+def complete_length(warc_path: Path, start: int = 0) -> int:
+    """Bytes of `warc_path` made of whole gzip members (one member = one record).
+
+    A process killed mid-write leaves a torn last member; it lies beyond this length.
+    warcio's reader tolerates a torn member, so members are walked with zlib, which
+    says exactly where each one ends (`eof`). `start` must be a record boundary known
+    to be good (the end of the last indexed record), so only the tail is read.
+    """
+    with open(warc_path, "rb") as stream:
+        stream.seek(start)
+        data = memoryview(stream.read())
+    good = 0
+    while good < len(data):
+        member = zlib.decompressobj(wbits=31)
+        try:
+            member.decompress(data[good:])
+        except zlib.error:
+            break
+        if not member.eof:
+            break
+        good = len(data) - len(member.unused_data)
+    return start + good

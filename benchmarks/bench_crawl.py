@@ -1,0 +1,102 @@
+"""Crawler benchmark: how fast without politeness, how close to the politeness bound with
+it, and what a second run costs. Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/bench_crawl.py [--generated 200] [--worlds 5] [--delay 0.25]
+
+1. Throughput, politeness off: one world (5 portals, --generated reports), crawled once:
+   pages/s, bytes/s written into WARC, peak RSS of the crawl process.
+2. Second run over the unchanged world: bytes received ÷ first run's bytes.
+3. Politeness-bound efficiency: --worlds copies of the world served at once (5 portals
+   each, so 25 portals by default, each its own host:port), DOWNLOAD_DELAY=--delay, one
+   request at a time per host. The bound is the largest portal's request count × delay
+   (portals are crawled in parallel); efficiency = elapsed ÷ bound (1.0 is ideal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sample_portals.generate import generate_world  # noqa: E402
+from sample_portals.server import SampleWorld  # noqa: E402
+
+
+def crawl(data_dir: Path, registry: list[dict], *settings: str, local: bool = True) -> tuple[dict, float, int]:
+    """Run one crawl in a child process; (summary, seconds, peak RSS of the child in KiB)."""
+    registry_file = data_dir.parent / f"{data_dir.name}-registry.json"
+    registry_file.write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
+    args = [sys.executable, "-m", "ogi.cli", "crawl", "--data", str(data_dir), "--registry", str(registry_file), "--json"]
+    if local:
+        args.append("--local")
+    for item in settings:
+        args += ["--set", item]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    result = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"crawl failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return json.loads(result.stdout.strip().splitlines()[-1]), elapsed, peak
+
+
+def warc_bytes(data_dir: Path) -> int:
+    return sum(p.stat().st_size for p in (data_dir / "warc").glob("*.warc.gz"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--generated", type=int, default=200, help="invented reports per world")
+    parser.add_argument("--worlds", type=int, default=5, help="world copies served for the politeness run")
+    parser.add_argument("--delay", type=float, default=0.25, help="per-host DOWNLOAD_DELAY for the politeness run")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp, ExitStack() as stack:
+        tmp = Path(tmp)
+        manifest = generate_world(tmp / "world", generated=args.generated)
+        world = stack.enter_context(SampleWorld(tmp / "world"))
+        print(f"world: {len(manifest['reports'])} reports, {len(manifest['list_pages'])} list pages, 5 portals")
+
+        data = tmp / "fast"
+        first, elapsed, peak = crawl(data, world.registry())
+        stored = warc_bytes(data)
+        print(f"[throughput, politeness off] {first['requests']} requests in {elapsed:.2f} s "
+              f"(whole process incl. start-up) = {first['requests'] / elapsed:.1f} pages/s; "
+              f"{first['bytes_received'] / elapsed / 1e6:.2f} MB/s received, "
+              f"{stored / elapsed / 1e6:.2f} MB/s into WARC ({stored / 1e6:.2f} MB gzip); peak RSS {peak / 1024:.0f} MiB")
+
+        second, elapsed2, _ = crawl(data, world.registry())
+        ratio = second["bytes_received"] / max(first["bytes_received"], 1)
+        print(f"[second run, unchanged] {second['requests']} requests, {second['bytes_received']} B received vs "
+              f"{first['bytes_received']} B: cost ratio {ratio:.3f}; unchanged={second['unchanged']} "
+              f"new={second['new_captures']} in {elapsed2:.2f} s")
+
+        registry = []
+        for n in range(args.worlds):
+            copy = world if n == 0 else stack.enter_context(SampleWorld(tmp / "world"))
+            for entry in copy.registry():
+                registry.append(dict(entry, id=f"{entry['id']}-{n}"))
+        polite, elapsed3, _ = crawl(tmp / "polite", registry, f"DOWNLOAD_DELAY={args.delay}",
+                                    "CONCURRENT_REQUESTS_PER_DOMAIN=1", "CONCURRENT_REQUESTS=64",
+                                    "AUTOTHROTTLE_ENABLED=false", "DOWNLOAD_DELAY_JITTER=0")
+        per_portal = Counter({pid: c.get("requests", 0) for pid, c in polite["per_portal"].items()})
+        largest_id, largest = per_portal.most_common(1)[0]
+        bound = largest * args.delay
+        print(f"[politeness, {len(registry)} portals, delay {args.delay} s/host] {polite['requests']} requests in "
+              f"{elapsed3:.2f} s; largest portal {largest_id} = {largest} requests -> bound {bound:.2f} s; "
+              f"efficiency elapsed/bound = {elapsed3 / bound:.2f} (1.0 ideal; includes ~1-2 s process start-up)")
+
+
+if __name__ == "__main__":
+    main()

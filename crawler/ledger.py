@@ -1,0 +1,193 @@
+"""The run ledger: one object per crawl that owns the WARC writer, the captures database
+and the run's counters. Components reach it with `RunLedger.of(crawler)`.
+
+May touch: DIR/warc/*.warc.gz (through archive.warc) and DIR/ogi.db (through
+archive.captures). Why one object: the archiving middleware, the conditional-request
+middleware and the spider's errback must agree on one run id, one writer and one set of
+counters, and Scrapy builds each component separately.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from archive import captures
+from archive.schema import open_db
+from archive.warc import WarcWriter, sha256_hex
+from crawler import linkrules
+from crawler.registry import portal_for_url
+
+COUNTERS = ("requests", "bytes_received", "new_captures", "changed", "unchanged", "gone",
+            "errors", "blocked", "disallowed", "reports", "attachments", "lists")
+
+
+class RunLedger:
+    def __init__(self, data_dir: Path, registry: list[dict], run_id: int | None,
+                 warc_max_bytes: int = 100_000_000, warc_fsync: bool = False):
+        self.data_dir = Path(data_dir)
+        self.db = open_db(self.data_dir / "ogi.db")
+        self.writer = WarcWriter(self.data_dir / "warc", max_bytes=warc_max_bytes, fsync=warc_fsync)
+        self.registry = registry
+        self.run_id = run_id if run_id is not None else captures.start_run(self.db)
+        self.totals: Counter = Counter()
+        self.per_portal: dict[str, Counter] = defaultdict(Counter)
+
+    @classmethod
+    def of(cls, crawler) -> "RunLedger":
+        ledger = getattr(crawler, "_ogi_ledger", None)
+        if ledger is None:
+            settings = crawler.settings
+            registry = settings.get("OGI_REGISTRY") or []
+            if isinstance(registry, str):
+                registry = json.loads(registry)
+            ledger = cls(Path(settings.get("OGI_DATA_DIR") or "data"), registry,
+                         settings.get("OGI_RUN_ID"), settings.getint("OGI_WARC_MAX_BYTES", 100_000_000),
+                         settings.getbool("OGI_WARC_FSYNC", False))
+            crawler._ogi_ledger = ledger
+        return ledger
+
+    # -- counting -----------------------------------------------------------------------
+    def count(self, portal_id: str | None, key: str, n: int = 1) -> None:
+        self.totals[key] += n
+        self.per_portal[portal_id or "?"][key] += n
+
+    def summary(self) -> dict:
+        out = {key: self.totals.get(key, 0) for key in COUNTERS}
+        out["run_id"] = self.run_id
+        out["per_portal"] = {pid: dict(c) for pid, c in sorted(self.per_portal.items())}
+        return out
+
+    def portal_id(self, request) -> str | None:
+        return request.meta.get("ogi_portal") or (portal_for_url(self.registry, request.url) or {}).get("id")
+
+    # -- archiving ----------------------------------------------------------------------
+    def archive(self, request, response) -> dict:
+        """Write one exchange to WARC, then its captures row; return the row."""
+        portal_id = self.portal_id(request)
+        kind = request.meta.get("ogi_kind") or ("robots" if urlsplit(request.url).path == "/robots.txt" else "other")
+        payload = response.body or b""
+        status = response.status
+        digest = sha256_hex(payload)
+        previous = captures.last_capture(self.db, request.url) if status in (200, 203, 304) or status >= 400 else None
+        blocked = self.is_blocked(status, payload)
+        revisit_of = None
+        if blocked:
+            outcome = "blocked"
+        elif status == 304 and previous:
+            outcome, revisit_of = "unchanged", captures.revisit_reference(self.db, previous)
+        elif status in (404, 410) and (previous or captures.latest_outcome(self.db, request.url) == "gone"):
+            outcome = "gone"
+        elif status >= 400 or status == 304:
+            outcome = "error"
+        elif 300 <= status < 400:
+            outcome = "redirect"
+            loop_target = urljoin(request.url, _header(response.headers, "Location") or "")
+            if loop_target in list(request.meta.get("redirect_urls", [])) + [request.url]:
+                outcome = "redirect_loop"
+        else:
+            if previous and previous["payload_sha256"] == digest:
+                outcome = "unchanged"
+            elif previous:
+                outcome = "changed"
+            else:
+                outcome = "new"
+            original = captures.original_by_digest(self.db, digest) if payload else None
+            if original:
+                revisit_of = captures.revisit_reference(self.db, original)
+        location = self.writer.write_exchange(
+            request.url, request.headers, request.body, status, _reason(status),
+            _pairs(response.headers), payload, None, revisit_of=revisit_of, method=request.method)
+        record_type = "revisit" if revisit_of and (status == 304 or revisit_of["payload_sha256"] == digest) else "response"
+        headers = response.headers
+        row = dict(
+            run_id=self.run_id, portal_id=portal_id, url=request.url, method=request.method,
+            fetched_at=captures.now_iso(), status=status,
+            content_type=_header(headers, "Content-Type"), content_length=len(payload),
+            record_type=record_type,
+            refers_to=revisit_of["record_id"] if record_type == "revisit" else None,
+            etag=_header(headers, "ETag"), last_modified=_header(headers, "Last-Modified"),
+            referrer=request.meta.get("ogi_referrer") or _header(request.headers, "Referer"),
+            link_text=request.meta.get("ogi_link_text"), kind=kind, outcome=outcome,
+        )
+        if status == 304 and previous:  # a 304 has no body: keep what it stands for
+            row["content_type"] = row["content_type"] or previous.get("content_type")
+            row["etag"] = row["etag"] or previous.get("etag")
+            row["last_modified"] = row["last_modified"] or previous.get("last_modified")
+        row["id"] = captures.record_capture(self.db, location, **row)
+        self.db.conn.commit()
+
+        self.count(portal_id, "requests")
+        self.count(portal_id, "bytes_received", len(payload))
+        if outcome in ("new", "changed"):
+            self.count(portal_id, "new_captures")
+            if outcome == "changed":
+                self.count(portal_id, "changed")
+            if kind in ("report", "attachment", "list"):
+                self.count(portal_id, {"report": "reports", "attachment": "attachments", "list": "lists"}[kind])
+        elif outcome in ("unchanged", "gone", "blocked"):
+            self.count(portal_id, outcome)
+        if blocked:
+            self.error(request, "blocked", f"anti-bot answer (HTTP {status})", status=status, capture_id=row["id"])
+        elif outcome == "redirect_loop":
+            self.error(request, "redirect_loop", f"redirect back to {loop_target} after "
+                       f"{len(request.meta.get('redirect_urls', [])) + 1} hop(s)", status=status, capture_id=row["id"])
+        return row
+
+    @staticmethod
+    def is_blocked(status: int, payload: bytes) -> bool:
+        if status in (412, 521):
+            return True
+        if status == 200 and len(payload) < 20_000:
+            head = payload[:20_000].decode("latin-1")
+            return any(marker in head for marker in linkrules.blocked_markers()) and "<script" in head.lower()
+        return False
+
+    def error(self, request, kind: str, reason: str, status: int | None = None,
+              capture_id: int | None = None) -> None:
+        portal_id = self.portal_id(request)
+        request.meta["ogi_error_recorded"] = True
+        captures.record_error(self.db, run_id=self.run_id, portal_id=portal_id, url=request.url,
+                              kind=kind, reason=reason[:500], status=status, capture_id=capture_id)
+        self.db.conn.commit()
+        if kind == "robots":
+            self.count(portal_id, "disallowed")  # robots.txt said no: obeyed, not a fault
+        elif kind != "blocked":
+            self.count(portal_id, "errors")
+
+    def failed_request(self, request) -> None:
+        """A request that got no response at all still counts as a request."""
+        self.count(self.portal_id(request), "requests")
+
+    def close(self, status: str = "finished") -> dict:
+        summary = self.summary()
+        captures.finish_run(self.db, self.run_id, summary, status)
+        self.db.conn.commit()
+        self.writer.close()
+        return summary
+
+
+def _header(headers, name: str) -> str | None:
+    value = headers.get(name) if headers is not None else None
+    if value is None:
+        return None
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _pairs(headers) -> list[tuple[str, str]]:
+    pairs = []
+    for name, values in headers.items():
+        for value in values:
+            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+    return pairs
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

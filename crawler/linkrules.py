@@ -1,0 +1,108 @@
+"""Link rules (crawler/link_rules.json) as functions: is this link a report, an
+attachment, a sub-column, a next page? Pure; no Scrapy, no I/O beyond loading the data file.
+
+Why data: adding a look-alike title ("…审计报告") or an attachment type is a data change
+that the tests pick up by iterating over the same lists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from posixpath import splitext
+from urllib.parse import urlsplit
+
+RULES_FILE = Path(__file__).with_name("link_rules.json")
+
+
+@lru_cache(maxsize=None)
+def rules() -> dict:
+    return json.loads(RULES_FILE.read_text(encoding="utf-8"))
+
+
+def normalize_title(text: str | None) -> str:
+    """NFKC and no white space: `政府信息公开 年报` and full-width forms compare equal."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+def is_lookalike(title: str) -> bool:
+    title = normalize_title(title)
+    return any(p in title for p in rules()["lookalike_patterns"])
+
+
+def is_report_title(title: str) -> bool:
+    """A 政府信息公开工作年度报告 by its title, and not a 政府工作报告/指南/总结 look-alike."""
+    title = normalize_title(title)
+    if not title or is_lookalike(title):
+        return False
+    return any(p in title for p in rules()["report_patterns"])
+
+
+def attachment_extension(url: str) -> str | None:
+    ext = splitext(urlsplit(url).path)[1].lower().lstrip(".")
+    return ext if ext in rules()["attachment_extensions"] else None
+
+
+def is_detail_url(url: str) -> bool:
+    path = urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
+    return any(re.search(p, path) for p in rules()["detail_url_patterns"])
+
+
+_LIST_URL = re.compile(
+    r"(/|/(index|list|default|home)(_\d+)?\.\w+|/col/col\d+/?(index\.html)?|/list\.jsp)$", re.I)
+
+
+def is_list_url(url: str) -> bool:
+    """A URL shaped like a listing (folder, index_N.html, list.jsp…), never a detail page:
+    a column named 「政府信息公开年报」 is a list even though its title says 年报."""
+    return bool(_LIST_URL.search(urlsplit(url).path or "/"))
+
+
+def is_column_title(title: str) -> bool:
+    title = normalize_title(title)
+    if not title or is_lookalike(title) or len(title) > 30:
+        return False
+    return any(re.search(p, title) for p in rules()["column_patterns"])
+
+
+def is_column_url(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return any(re.search(p, path) for p in rules()["column_url_patterns"])
+
+
+def is_next_page_text(title: str) -> bool:
+    title = normalize_title(title)
+    return title in rules()["next_page_texts"]
+
+
+_PAGE_NUMBER = [
+    (re.compile(r"(index|list|home|default)_\d+(\.\w+)$"), r"\1\2"),
+    (re.compile(r"([?&])(page|PAGENUM|pageNo|pageIndex|p|currentPage)=\d+", re.I), r"\1\2="),
+    (re.compile(r"/\d+(\.s?html?)$"), r"/N\1"),
+]
+
+
+def page_family_key(url: str) -> str:
+    """The URL with its page number removed: two pages of one list share this key."""
+    key = url.split("#")[0]
+    for pattern, repl in _PAGE_NUMBER:
+        key = pattern.sub(repl, key)
+    # page 0 of a TRS list is index.html, page n index_n.html: both reduce to the folder
+    key = re.sub(r"/(index|list|home|default)\.\w+$", "/", key)
+    return key
+
+
+def is_pager_link(current_url: str, link_url: str) -> bool:
+    return link_url != current_url and page_family_key(link_url) == page_family_key(current_url)
+
+
+def blocked_markers() -> list[str]:
+    return rules()["blocked_markers"]
+
+
+def directory_index_files() -> list[str]:
+    """What a column folder URL may be served as, when the folder itself answers 404."""
+    return rules()["directory_index_files"]

@@ -1,0 +1,232 @@
+"""Downloader middlewares, one job each, ordered in crawler/settings.py.
+
+- PortalRoutingMiddleware: per-portal slot (host:port), proxy from hints; refuses requests
+  (redirect targets included) that leave the portal or point at loopback/private addresses.
+- ConditionalRequestMiddleware: If-None-Match / If-Modified-Since for known reports and
+  attachments (list pages are always fetched whole).
+- WarcArchiveMiddleware: every response, whatever its status, becomes a WARC record and a
+  captures row (through crawler.ledger.RunLedger) before anything else looks at it.
+- RetryAfterMiddleware: Scrapy's retry, plus waiting out 429/503 `Retry-After`.
+- ChineseEncodingMiddleware: undeclared or wrongly declared GBK pages decoded as GB18030.
+
+May touch: requests/responses in flight; the archive through the ledger.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import task
+
+from crawler.ledger import RunLedger
+from crawler.registry import on_portal, portal_for_url
+
+logger = logging.getLogger(__name__)
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request the crawler will not send (off the portal, or to a private address)."""
+
+
+def is_private_host(host: str | None) -> bool:
+    if not host:
+        return True
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return (address.is_loopback or address.is_private or address.is_link_local
+            or address.is_reserved or address.is_unspecified or address.is_multicast)
+
+
+class PortalRoutingMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        ledger = RunLedger.of(self.crawler)
+        portal_id = request.meta.get("ogi_portal")
+        portal = next((p for p in ledger.registry if p["id"] == portal_id), None) if portal_id else None
+        if portal is None:
+            portal = portal_for_url(ledger.registry, request.url)
+        if portal is None:
+            ledger.error(request, "refused", "host is on no registered portal")
+            raise RefusedRequest(f"refused: {request.url} is on no registered portal")
+        if not on_portal(portal, request.url):
+            ledger.error(request, "refused", f"off portal {portal['id']} (redirect or link to another host)")
+            raise RefusedRequest(f"refused: {request.url} leaves portal {portal['id']}")
+        host = urlsplit(request.url).hostname
+        if is_private_host(host) and not portal.get("local"):
+            ledger.error(request, "refused", f"private or loopback address {host} for a public portal")
+            raise RefusedRequest(f"refused: {request.url} is a private address")
+        request.meta.setdefault("ogi_portal", portal["id"])
+        request.meta.setdefault("download_slot", urlsplit(request.url).netloc.lower())
+        proxy = portal.get("hints", {}).get("proxy")
+        if proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = proxy
+        return None
+
+
+class ConditionalRequestMiddleware:
+    CONDITIONAL_KINDS = ("report", "attachment")
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.enabled = crawler.settings.getbool("OGI_CONDITIONAL_REQUESTS", True)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if not self.enabled or request.meta.get("ogi_kind") not in self.CONDITIONAL_KINDS:
+            return None
+        if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
+            return None
+        from archive.captures import last_capture
+
+        previous = last_capture(RunLedger.of(self.crawler).db, request.url)
+        if previous:
+            if previous.get("etag"):
+                request.headers["If-None-Match"] = previous["etag"]
+            if previous.get("last_modified"):
+                request.headers["If-Modified-Since"] = previous["last_modified"]
+        return None
+
+
+class WarcArchiveMiddleware:
+    """Sits between HttpCompression (below it: bodies arrive decoded) and Redirect/Retry
+    (above it: every redirect hop and retry attempt is archived)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        ledger = RunLedger.of(self.crawler)
+        row = ledger.archive(request, response)
+        request.meta["ogi_outcome"] = row["outcome"]
+        request.meta["ogi_capture_id"] = row["id"]
+        if row["outcome"] == "blocked" and 200 <= response.status < 300:
+            raise IgnoreRequest(f"blocked by anti-bot challenge: {request.url}")
+        if row["outcome"] == "redirect_loop":
+            raise IgnoreRequest(f"redirect loop at {request.url}")
+        return response
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Retry as Scrapy does; for 429/503 first wait what `Retry-After` asks (capped by
+    OGI_RETRY_AFTER_MAX seconds) and slow the host's download slot to match."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("OGI_RETRY_AFTER_MAX", 300.0)
+        self.crawler = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_response(self, request, response, spider=None):
+        if response.status in (429, 503) and not request.meta.get("dont_retry"):
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if wait:
+                wait = min(wait, self.max_wait)
+                self._slow_slot(request, wait)
+                from twisted.internet import reactor
+
+                await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+        return super().process_response(request, response)
+
+    def _slow_slot(self, request, wait: float) -> None:
+        try:
+            downloader = self.crawler.engine.downloader
+            key = request.meta.get("download_slot")
+            if key in downloader.slots:
+                slot = downloader.slots[key]
+                slot.delay = max(slot.delay, wait)
+        except AttributeError:  # engine gone (shutting down): nothing to slow
+            pass
+
+
+def retry_after_seconds(value) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class ChineseEncodingMiddleware:
+    """Scrapy maps declared gb2312/gbk to gb18030 already; this covers the rest: no
+    charset anywhere (it would guess cp1252), or a UTF-8 declaration over GBK bytes."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        if not isinstance(response, TextResponse):
+            if response.status == 200 and _looks_like_html(response):
+                return response.replace(cls=HtmlResponse, encoding=_guess(response.body))
+            return response
+        declared = response._declared_encoding()
+        hinted = self._hint(request)
+        if hinted:
+            return response.replace(encoding=hinted)
+        if declared in (None, "utf-8", "utf8", "cp1252", "ascii", "latin-1", "iso-8859-1"):
+            guess = _guess(response.body)
+            if guess != "utf-8" or declared is None:
+                return response.replace(encoding=guess)
+        return response
+
+    def _hint(self, request) -> str | None:
+        portal_id = request.meta.get("ogi_portal")
+        for portal in RunLedger.of(self.crawler).registry:
+            if portal["id"] == portal_id:
+                return portal.get("hints", {}).get("encoding")
+        return None
+
+
+def _guess(body: bytes) -> str:
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _looks_like_html(response) -> bool:
+    head = response.body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))

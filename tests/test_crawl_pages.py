@@ -1,0 +1,208 @@
+"""Offline tests of the crawler's page objects, link rules and small components.
+
+Pages are shaped after the CMS families of shared/design/portals.md; no network.
+"""
+
+from __future__ import annotations
+
+import json
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Request
+
+from crawler import linkrules
+from crawler.families import HanwebFamily, PageRequest, family_for
+from crawler.ledger import RunLedger
+from crawler.middlewares import (ChineseEncodingMiddleware, PortalRoutingMiddleware, is_private_host,
+                                 retry_after_seconds)
+from crawler.registry import RegistryError, load_registry, on_portal
+
+REPORT = "中宁县2023年政府信息公开工作年度报告"
+
+
+def page(url: str, body: str, encoding="utf-8", headers=None) -> HtmlResponse:
+    return HtmlResponse(url, body=body.encode(encoding), encoding=encoding, headers=headers)
+
+
+# -- link rules --------------------------------------------------------------------------
+@pytest.mark.parametrize("pattern", linkrules.rules()["lookalike_patterns"])
+def test_every_lookalike_pattern_rejects_a_report_shaped_title(pattern):
+    assert not linkrules.is_report_title(f"中宁县2024年{pattern}政府信息公开工作年度报告")
+
+
+@pytest.mark.parametrize("title", [REPORT, "盐池县王乐井乡2021年政府信息公开年报",
+                                   "浑源县人力资源和社会保障局2023 年政府信息公开工作年度报告",
+                                   "隆德县 2022 年度 政府信息公开 工作年度报告"])
+def test_report_titles_are_reports(title):
+    assert linkrules.is_report_title(title)
+
+
+@pytest.mark.parametrize("title", ["中宁县2025年政府工作报告", "政府信息公开指南", "中宁县人民政府2024年度工作总结",
+                                   "关于做好2024年度政府信息公开工作年度报告编制发布工作的通知", "2025年政务公开工作要点"])
+def test_lookalikes_are_not_reports(title):
+    assert not linkrules.is_report_title(title)
+
+
+@pytest.mark.parametrize("ext", linkrules.rules()["attachment_extensions"])
+def test_every_attachment_extension_is_recognised(ext):
+    assert linkrules.attachment_extension(f"http://x.gov.cn/a/P020240101.{ext.upper()}") == ext
+
+
+def test_pages_of_one_list_share_a_key():
+    assert linkrules.is_pager_link("http://h/a/index.html", "http://h/a/index_3.html")
+    assert linkrules.is_pager_link("http://h/list.jsp?PAGENUM=1&wbtreeid=2", "http://h/list.jsp?PAGENUM=4&wbtreeid=2")
+    assert not linkrules.is_pager_link("http://h/a/index.html", "http://h/b/index_1.html")
+
+
+# -- families ----------------------------------------------------------------------------
+def test_trs_js_pager_and_relative_report_links():
+    response = page("http://127.0.0.1:9/zfxxgk/zfxxgknb/index.html", f"""
+        <ul class="sub-nav"><li><a href="/zfxxgk/zfxxgknb/xzjd/">乡镇（街道）年报</a></li></ul>
+        <ul><li><a href="./202401/t20240115_1234567.html" title="{REPORT}">{REPORT[:10]}…</a></li>
+        <li><a href="./202501/t20250105_7654321.html">中宁县2025年政府工作报告</a></li></ul>
+        <div class="page"><script>createPageHTML(3, 0, "index", "html");</script></div>""")
+    result = family_for("trs").parse_list(response, ["http://127.0.0.1:9/zfxxgk/zfxxgknb/index.html"])
+    assert [(l.url, l.text) for l in result.reports] == [
+        ("http://127.0.0.1:9/zfxxgk/zfxxgknb/202401/t20240115_1234567.html", REPORT)]
+    assert {l.url for l in result.next_pages} >= {"http://127.0.0.1:9/zfxxgk/zfxxgknb/index_1.html",
+                                                  "http://127.0.0.1:9/zfxxgk/zfxxgknb/index_2.html"}
+    assert [l.url for l in result.columns] == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/xzjd/"]
+
+
+def test_hanweb_datastore_records_and_dataproxy_posts():
+    params = {"col": "1", "appid": "1", "webid": "39", "path": "/", "columnid": "1234",
+              "sourceContentType": "1", "unitid": "5678", "permissiontype": "0"}
+    record = f'<li><a href="/art/2024/1/20/art_1234_100001.html" title="{REPORT}">{REPORT}</a></li>'
+    response = page("http://127.0.0.1:9/col/col1234/index.html", f"""
+        <div id="5678"><script type="text/xml"><datastore><totalrecord>10</totalrecord>
+        <recordset><record><![CDATA[{record}]]></record></recordset></datastore></script></div>
+        <script>var jpageParams = {json.dumps(params)}; var jpagePerPage = 4; var jpageTotalRecord = 10;</script>""")
+    result = HanwebFamily().parse_list(response)
+    assert [l.url for l in result.reports] == ["http://127.0.0.1:9/art/2024/1/20/art_1234_100001.html"]
+    posts = [p for p in result.next_pages if isinstance(p, PageRequest)]
+    assert posts and all(p.method == "POST" and "dataproxy.jsp?startrecord=" in p.url for p in posts)
+    assert dict(posts[0].formdata) == params
+    covered = []
+    for post in posts:
+        query = dict(part.split("=") for part in post.url.split("?")[1].split("&"))
+        covered += range(int(query["startrecord"]), int(query["endrecord"]) + 1)
+    assert covered == list(range(2, 11))
+
+
+def test_generic_pager_with_total_pages_reaches_every_page():
+    response = page("http://127.0.0.1:9/zwgk/xxgknb/", """
+        <div class="pages">共5页 第1页 <a href="?page=2">下一页</a> <a href="?page=5">尾页</a></div>""", "gbk")
+    urls = {l.url for l in family_for("generic").parse_list(response).next_pages}
+    assert {f"http://127.0.0.1:9/zwgk/xxgknb/?page={n}" for n in range(2, 6)} <= urls
+
+
+def test_report_page_attachments():
+    response = page("http://127.0.0.1:9/2024/01-20/123456.html", """
+        <p>附件：<a href="/uploadfile/2024/0120/1.docx">报告.docx</a> <a href="/uploadfile/2024/0120/2.wps">报告.wps</a>
+        <a href="/about.html">关于我们</a></p>""")
+    assert [l.url.rsplit(".", 1)[1] for l in family_for("generic").attachments(response)] == ["docx", "wps"]
+
+
+def test_malformed_html_yields_links_not_crashes():
+    response = HtmlResponse("http://127.0.0.1:9/x/", body=b"<table><tr><td><a href='a.html'>" + REPORT.encode("gbk")
+                            + b"\xff\xfe<<<>>></p></div>", encoding="gb18030")
+    assert family_for("generic").parse_list(response).reports
+
+
+# -- registry and components -------------------------------------------------------------
+def test_shipped_registry_is_the_five_unverified_seed_counties():
+    portals = load_registry()
+    assert {p["id"] for p in portals} == {"zhongning", "yanchi", "longde", "hunyuan", "luoning"}
+    assert all(not p["verified"] and not p["local"] for p in portals)
+    zhongning = next(p for p in portals if p["id"] == "zhongning")
+    assert {"www.znxf.gov.cn", "www.znzf.gov.cn"} <= set(zhongning["hosts"])
+
+
+def test_registry_entry_without_hosts_is_named_in_the_error():
+    with pytest.raises(RegistryError, match="broken.*hosts"):
+        load_registry([{"id": "broken", "family": "trs", "start_urls": ["http://x/"]}])
+
+
+def test_local_portals_are_told_apart_by_port():
+    portal = {"hosts": ["127.0.0.1:8001"], "local": True}
+    assert on_portal(portal, "http://127.0.0.1:8001/a") and not on_portal(portal, "http://127.0.0.1:8002/a")
+
+
+@pytest.mark.parametrize("host,private", [("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.1", True),
+                                          ("169.254.1.1", True), ("localhost", True), ("[::1]", True),
+                                          ("www.nxld.gov.cn", False), ("202.100.1.1", False)])
+def test_private_hosts(host, private):
+    assert is_private_host(host) is private
+
+
+class FakeCrawler:
+    def __init__(self, ledger):
+        self._ogi_ledger = ledger
+
+
+class FakeLedger:
+    def __init__(self, registry):
+        self.registry = registry
+        self.errors = []
+
+    def error(self, request, kind, reason, **_):
+        self.errors.append((request.url, kind))
+
+
+def test_redirect_to_a_private_address_is_refused_for_public_portals():
+    ledger = FakeLedger([{"id": "yanchi", "hosts": ["www.yanchi.gov.cn", "10.0.0.5"], "local": False, "hints": {}}])
+    middleware = PortalRoutingMiddleware(FakeCrawler(ledger))
+    redirected = Request("http://10.0.0.5/admin", meta={"ogi_portal": "yanchi"})
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(redirected)
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(Request("http://evil.example/x", meta={"ogi_portal": "yanchi"}))
+    assert [kind for _, kind in ledger.errors] == ["refused", "refused"]
+    ok = Request("http://www.yanchi.gov.cn/xxgk/", meta={"ogi_portal": "yanchi"})
+    assert middleware.process_request(ok) is None and ok.meta["download_slot"] == "www.yanchi.gov.cn"
+
+
+def test_proxy_hint_goes_on_the_request():
+    ledger = FakeLedger([{"id": "p", "hosts": ["www.x.gov.cn"], "local": False,
+                          "hints": {"proxy": "http://127.0.0.1:3128"}}])
+    request = Request("http://www.x.gov.cn/", meta={"ogi_portal": "p"})
+    PortalRoutingMiddleware(FakeCrawler(ledger)).process_request(request)
+    assert request.meta["proxy"] == "http://127.0.0.1:3128"
+
+
+def test_undeclared_gbk_is_read_as_gb18030():
+    ledger = FakeLedger([{"id": "luoning", "hosts": ["127.0.0.1:9"], "local": True, "hints": {}}])
+    middleware = ChineseEncodingMiddleware(FakeCrawler(ledger))
+    body = f"<html><body><a href='a.html'>{REPORT}</a>𠀀</body></html>".encode("gb18030")
+    response = HtmlResponse("http://127.0.0.1:9/", body=body, headers={"Content-Type": "text/html"})
+    request = Request("http://127.0.0.1:9/", meta={"ogi_portal": "luoning"})
+    fixed = middleware.process_response(request, response)
+    assert REPORT in fixed.text
+    lying = HtmlResponse("http://127.0.0.1:9/", body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+    assert REPORT in middleware.process_response(request, lying).text
+
+
+def test_retry_after_as_seconds_or_http_date():
+    assert retry_after_seconds(b"120") == 120
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)
+    assert 55 <= retry_after_seconds(later) <= 60
+    assert retry_after_seconds(b"soon") is None
+
+
+@pytest.mark.parametrize("status,body,blocked", [
+    (412, b"", True), (521, b"<script>x</script>", True),
+    (200, b"<html><meta r='m'><script>var $_ts=window['$_ts'];</script></html>", True),
+    (200, "<html><p>年度报告</p></html>".encode(), False), (404, b"", False)])
+def test_anti_bot_answers_are_blocked(status, body, blocked):
+    assert RunLedger.is_blocked(status, body) is blocked
+
+
+def test_list_selector_hint_keeps_report_links_inside_it():
+    response = page("http://127.0.0.1:9/zfxxgk/zfxxgknb/index.html", f"""
+        <div class="hot"><a href="/other/t20240101_1.html">{REPORT}（转载）</a></div>
+        <ul class="list"><li><a href="./202401/t20240115_1.html">{REPORT}</a></li></ul>""")
+    result = family_for("trs").parse_list(response, list_selector="ul.list")
+    assert [l.url for l in result.reports] == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/202401/t20240115_1.html"]

@@ -1,0 +1,108 @@
+"""WARC files we write open with standard tools (warcio check/index) and read back."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive import captures
+from archive.schema import open_db
+from archive.warc import (IDENTICAL_PAYLOAD, SERVER_NOT_MODIFIED, WarcWriter, read_record,
+                          sha256_hex)
+
+WARCIO = str(Path(sys.executable).with_name("warcio"))
+URL = "http://127.0.0.1:8001/zfxxgk/zfxxgknb/t20240115_1.html"
+BODY = "<html><body>2023年政府信息公开工作年度报告</body></html>".encode("gbk")
+
+
+def write_one(writer, url=URL, body=BODY, status=200, revisit_of=None, headers=None):
+    return writer.write_exchange(
+        url, [("User-Agent", "ogi-test")], None, status, "OK",
+        headers or [("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Content-Length", "12")],
+        body, "2024-03-01T08:00:00+00:00", revisit_of=revisit_of)
+
+
+def test_round_trip_and_warcio_tools(tmp_path):
+    with WarcWriter(tmp_path) as writer:
+        loc = write_one(writer)
+    files = list(tmp_path.glob("*.warc.gz"))
+    assert [f.name for f in files] == [loc.warc_file]
+    assert "127.0.0.1" not in loc.warc_file and "zfxxgk" not in loc.warc_file
+    check = subprocess.run([WARCIO, "check", "-v", str(files[0])], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "digest pass" in check.stdout
+    index = subprocess.run([WARCIO, "index", "-f", "warc-type,warc-target-uri,offset", str(files[0])],
+                           capture_output=True, text=True, check=True)
+    entries = [json.loads(line) for line in index.stdout.splitlines()]
+    assert [e["warc-type"] for e in entries] == ["warcinfo", "request", "response"]
+    assert int(entries[2]["offset"]) == loc.offset
+
+    back = read_record(files[0], loc.offset)
+    assert back.payload == BODY and back.status == 200 and back.url == URL
+    assert back.record_type == "response"
+    assert loc.payload_sha256 == sha256_hex(BODY)
+    names = {k.lower(): v for k, v in back.headers}
+    # Scrapy hands us decoded bodies: the framing headers must not claim gzip any more
+    assert "content-encoding" not in names
+    assert names["x-archive-orig-content-encoding"] == "gzip"
+    assert names["content-length"] == str(len(BODY))
+
+
+def test_rotation_never_reuses_a_file(tmp_path):
+    writer = WarcWriter(tmp_path, max_bytes=2_000)
+    locations = [write_one(writer, url=f"{URL}?n={i}", body=BODY * (i + 1) * 20) for i in range(6)]
+    writer.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) > 1
+    for loc in locations:
+        assert read_record(tmp_path / loc.warc_file, loc.offset).payload.startswith(BODY)
+    sizes = {f.name: f.stat().st_size for f in files}
+    # a new writer starts its own file; old ones stay byte-identical
+    with WarcWriter(tmp_path, max_bytes=2_000) as again:
+        loc = write_one(again)
+    assert loc.warc_file not in sizes
+    assert {f.name: f.stat().st_size for f in files} == sizes
+
+
+def test_revisits_identical_payload_and_not_modified(tmp_path):
+    with WarcWriter(tmp_path) as writer:
+        first = write_one(writer)
+        ref = {"url": URL, "fetched_at": "2024-03-01T08:00:00+00:00", "record_id": first.record_id,
+               "payload_sha256": first.payload_sha256}
+        same = write_one(writer, revisit_of=ref)
+        not_modified = write_one(writer, body=b"", status=304, revisit_of=ref, headers=[("ETag", '"a"')])
+        changed = write_one(writer, body=BODY + b"!", revisit_of=ref)
+    path = tmp_path / first.warc_file
+    same_rec = read_record(path, same.offset)
+    assert same_rec.record_type == "revisit" and same_rec.profile == IDENTICAL_PAYLOAD
+    assert same_rec.refers_to == first.record_id and same_rec.refers_to_target_uri == URL
+    assert same.payload_sha256 == first.payload_sha256
+    nm = read_record(path, not_modified.offset)
+    assert nm.record_type == "revisit" and nm.profile == SERVER_NOT_MODIFIED and nm.status == 304
+    assert read_record(path, changed.offset).record_type == "response"
+    assert subprocess.run([WARCIO, "check", str(path)]).returncode == 0
+
+
+def test_read_capture_resolves_revisit_and_repair_cuts_torn_tail(tmp_path):
+    db = open_db(tmp_path / "ogi.db")
+    warc_dir = tmp_path / "warc"
+    writer = WarcWriter(warc_dir)
+    first = write_one(writer)
+    first_id = captures.record_capture(db, first, url=URL, fetched_at="2024-03-01T08:00:00+00:00",
+                                       status=200, record_type="response", outcome="new")
+    ref = captures.revisit_reference(db, db["captures"].get(first_id))
+    again = write_one(writer, revisit_of=ref)
+    captures.record_capture(db, again, url=URL, fetched_at="2024-04-01T08:00:00+00:00", status=200,
+                            record_type="revisit", refers_to=first.record_id, outcome="unchanged")
+    write_one(writer, url=URL + "?unindexed")  # killed before its row was written
+    writer.close()
+    path = warc_dir / first.warc_file
+    with open(path, "ab") as stream:  # and a torn half record
+        stream.write(path.read_bytes()[first.offset:first.offset + first.length // 2])
+    cut = captures.repair_warcs(db, warc_dir)
+    assert cut and path.stat().st_size == again.offset + again.length
+    assert subprocess.run([WARCIO, "check", str(path)]).returncode == 0
+    resolved = captures.read_capture(db, warc_dir, db["captures"].get(2))
+    assert resolved.record_type == "revisit" and resolved.payload == BODY
