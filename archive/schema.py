@@ -137,3 +137,136 @@ def _crawl_tables(db: sqlite_utils.Database) -> None:
         foreign_keys=[("run_id", "crawl_runs", "id")],
     )
     db["errors"].create_index(["url"])
+
+
+# --- reports: written by archive.load, read by Datasette ---------------------------------
+
+# Headline numbers kept on each report version so the journalist-facing views need no
+# joins and stay fast on 100,000 reports; report_cells keeps every number of tables 2-4.
+REPORT_HEADLINE_COLUMNS: tuple[str, ...] = (
+    "penalty", "licensing", "coercion", "fees",
+    "new_received", "carried_over", "granted", "partially_granted",
+    "total_processed", "carried_forward", "review_total", "litigation_total",
+)
+
+
+@migration("0002_reports")
+def _report_tables(db: sqlite_utils.Database) -> None:
+    # Short columns first, long texts last: SQLite reads a column by walking the record,
+    # so numbers stored after section texts would cost overflow-page reads on every
+    # facet and sum over 100,000 reports.
+    columns = {
+        "id": int,
+        "report_key": str,  # portal + normalised agency + year: one report across forms and versions
+        "version": int,  # 1, 2, ... in order of capture
+        "is_current": int,  # 1 for the latest version of its report_key
+        "agency": str,
+        "level": str,  # parsers.template.LEVELS
+        "province": str,
+        "city": str,
+        "county": str,
+        "admin_code": str,
+        "portal_id": str,
+        "year": int,
+        "published": str,  # ISO date from the page metadata, if any
+        "format": str,  # 2021 | pre-2020 | unknown (parser's Report.format)
+        "status": str,  # ok | partial | failed (parser's Report.status)
+        "first_seen": str,
+        "last_seen": str,
+        "gone_at": str,  # when the portal stopped serving it (404/410)
+    }
+    columns.update({name: float if name == "fees" else int for name in REPORT_HEADLINE_COLUMNS})
+    columns.update({
+        "checks_failed": int,
+        "source_capture_id": int,
+        "content_sha256": str,  # payload sha256 of the primary source
+        "source_url": str,
+        "title": str,
+        "problems": str,  # JSON list of reasons
+        **{f"section_{number}": str for number in "123456"},
+    })
+    db["reports"].create(
+        columns,
+        pk="id",
+        foreign_keys=[("portal_id", "portals", "id"), ("source_capture_id", "captures", "id")],
+    )
+    db["reports"].create_index(["report_key", "version"], unique=True)
+    db["reports"].create_index(["is_current", "county", "year"])
+    db["reports"].create_index(["is_current", "year", "agency"])
+    db["reports"].create_index(["is_current", "agency", "year"])
+    db["reports"].create_index(["is_current", "province"])
+    db["reports"].create_index(["is_current", "level"])
+    db["reports"].create_index(["source_url"])
+
+    db["report_sources"].create(
+        {
+            "id": int,
+            "report_id": int,
+            "capture_id": int,
+            "url": str,
+            "form": str,  # html | pdf | docx | doc | wps | other
+            "is_primary": int,  # 1: the version's fields and cells come from this capture
+            "payload_sha256": str,
+            "fetched_at": str,
+        },
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
+    )
+    db["report_sources"].create_index(["report_id", "capture_id"], unique=True)
+    db["report_sources"].create_index(["capture_id"])
+    db["report_sources"].create_index(["url"])
+
+    # Long format, one number a row. WITHOUT ROWID: the primary key is the lookup path,
+    # so 20 million cells need no second index.
+    db.execute(
+        """
+        create table report_cells (
+            report_id integer not null references reports(id),
+            table_name text not null,  -- table2 | table3 | table4
+            row_key text not null,
+            col_key text not null,  -- '' for table 2's single-number rows
+            value numeric,  -- NULL when not read; see flag and reason
+            printed text,
+            flag text,
+            reason text,
+            primary key (report_id, table_name, row_key, col_key)
+        ) without rowid
+        """
+    )
+    db["checks"].create(
+        {
+            "id": int,
+            "report_id": int,
+            "rule": str,
+            "scope": str,  # the row, column or group a check looked at
+            "passed": int,  # 1, 0, or NULL when it could not be evaluated
+            "expected": str,
+            "actual": str,
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["checks"].create_index(["report_id"])
+    db.execute("create index checks_failed_rule on checks(rule, report_id) where passed = 0")
+
+    # Chinese-aware full-text search: a contentless FTS5 index over character bigrams
+    # (see archive.search). rowid = reports.id.
+    db.execute(
+        "create virtual table reports_fts using fts5(search_text, content='', tokenize='unicode61')"
+    )
+
+    # The template's labels, so views and canned queries show 予以公开 next to granted.
+    db["template_rows"].create(
+        {"position": int, "table_name": str, "row_key": str, "group_label": str, "label": str},
+        pk="position",
+    )
+    db["template_rows"].create_index(["table_name", "row_key"], unique=True)
+
+
+@migration("0003_template_rows_and_views")
+def _views(db: sqlite_utils.Database) -> None:
+    from archive.views import create_views, template_rows
+
+    db["template_rows"].insert_all(template_rows(), replace=True)
+    create_views(db)

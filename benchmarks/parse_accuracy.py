@@ -2,11 +2,21 @@
 
 Generates a world (sample_portals.generate.generate_world) into a temp dir, parses every
 file of every report (the full detail page with its chrome, the PDF, the DOCX) plus
-render(spec, "text"), compares every table cell and the metadata (agency, year,
-published) with the truth, and checks that the planted failed checks fail and no other
-check does. Prints per-form figures and every miss.
+render(spec, "text") and that text with a signature date appended ("text_signed": the
+generator prints no signature date in its PDF/DOCX/text, so this form measures the
+signature rule), compares every table cell and the metadata (agency, year) with the truth,
+and checks that the planted failed checks fail and no other check does. Prints per-form
+figures and every miss.
 
-    .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40]
+published is measured in every form where the truth has a date: `found` (right date),
+`null` (not read) and `wrong` (a different date: the only real error, since PDF/DOCX/text
+renderings of the generator carry no date and null is then the correct answer). It counts
+in metadata accuracy only in the forms that print it (html, text_signed).
+
+--body-steps also parses every full detail page with each HTML body step forced alone
+(selector, headings, trafilatura, whole_page) and prints their cell accuracy side by side.
+
+    .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40] [--body-steps]
 """
 
 from __future__ import annotations
@@ -24,6 +34,21 @@ import parsers  # noqa: E402
 from parsers import template  # noqa: E402
 
 METADATA_KEYS = ("agency", "year", "published")
+DATED_FORMS = ("html", "text_signed")  # the renderings that print a publication date
+_CN = dict(zip("0123456789", "〇一二三四五六七八九"))
+
+
+def signature(agency: str, published, style: int) -> str:
+    """The closing lines of a signed report: the agency, then the date in one of three prints."""
+    if style % 3 == 0:
+        printed = f"{published.year}年{published.month}月{published.day}日"
+    elif style % 3 == 1:
+        def small(n: int) -> str:
+            return ("" if n < 20 else _CN[str(n // 10)]) + ("十" if n >= 10 else "") + (_CN[str(n % 10)] if n % 10 else "")
+        printed = "".join(_CN[d] for d in str(published.year)) + f"年{small(published.month)}月{small(published.day)}日"
+    else:
+        printed = published.isoformat()
+    return f"\n\n{agency}\n{printed}\n"
 
 
 def flat_cells(report_json: dict) -> dict[str, object]:
@@ -46,7 +71,7 @@ def form_of(path: str, form: str | None) -> str:
         path.rsplit(".", 1)[-1].lower(), "other")
 
 
-def measure(root: Path, seed: int, generated: int) -> dict:
+def measure(root: Path, seed: int, generated: int, body_steps: bool = False) -> dict:
     from sample_portals.generate import generate_world
 
     generate_world(root, seed=seed, generated=generated)
@@ -54,7 +79,8 @@ def measure(root: Path, seed: int, generated: int) -> dict:
     results = {"cells": collections.Counter(), "cell_misses": collections.Counter(),
                "meta": collections.Counter(), "meta_misses": collections.Counter(),
                "check_misses": collections.Counter(), "reports": collections.Counter(),
-               "misses": []}
+               "published": collections.defaultdict(collections.Counter),
+               "steps": collections.defaultdict(collections.Counter), "misses": []}
     text_specs = _text_renderings(seed, generated, manifest)
     for entry in manifest["reports"]:
         truth = entry.get("truth")
@@ -69,10 +95,37 @@ def measure(root: Path, seed: int, generated: int) -> dict:
                 path = root / file["path"]
             items.append((form_of(file["path"], file.get("form")), file["path"], path.read_bytes()))
         if entry["id"] in text_specs:
-            items.append(("text", f"{entry['id']}.txt", text_specs[entry["id"]]))
+            text = text_specs[entry["id"]]
+            items.append(("text", f"{entry['id']}.txt", text))
+            if truth.get("published") and truth.get("format") != "pre-2020":
+                import datetime as dt
+
+                signed = text + signature(truth["agency"], dt.date.fromisoformat(truth["published"]),
+                                          len(items)).encode("utf-8")
+                items.append(("text_signed", f"{entry['id']}.signed.txt", signed))
         for form, name, data in items:
             compare(form, name, data, truth, results)
+            if body_steps and form == "html":
+                compare_steps(name, data, truth, results)
     return results
+
+
+def compare_steps(name: str, data: bytes, truth: dict, results: dict) -> None:
+    """Cell accuracy of one detail page with each HTML body step forced alone."""
+    from parsers.html_document import BODY_STEPS, document_from_html
+    from parsers.report import report_from_document
+
+    if truth.get("format") == "pre-2020":
+        return
+    expected = flat_cells(truth)
+    for step in BODY_STEPS:
+        got = flat_cells(report_from_document(document_from_html(data, url=name, steps=(step,))).to_json())
+        counter = results["steps"][step]
+        counter["pages"] += 1
+        misses = sum(got.get(key) != value for key, value in expected.items())
+        counter["cells"] += len(expected)
+        counter["misses"] += misses
+        counter["pages_exact"] += misses == 0
 
 
 def _text_renderings(seed: int, generated: int, manifest: dict) -> dict[str, bytes]:
@@ -109,7 +162,7 @@ _extra_truth: dict[str, dict] = {}
 def compare(form: str, name: str, data: bytes, truth: dict, results: dict) -> None:
     report = parsers.parse(data, name=name).to_json()
     results["reports"][form] += 1
-    if form not in ("html", "pdf", "docx", "text"):
+    if form not in ("html", "pdf", "docx", "text", "text_signed"):
         if report["status"] != "failed":
             results["misses"].append(f"{form} {name}: unsupported format not reported as failed")
         return
@@ -121,17 +174,23 @@ def compare(form: str, name: str, data: bytes, truth: dict, results: dict) -> No
         if got.get(key) != value:
             results["cell_misses"][form] += 1
             results["misses"].append(f"{form} {name} {key}: got {got.get(key)!r}, truth {value!r}")
+    if truth.get("published"):
+        got_date = report.get("published")
+        outcome = "found" if got_date == truth["published"] else "null" if got_date is None else "wrong"
+        results["published"][form][outcome] += 1
+        if outcome == "wrong":
+            results["misses"].append(f"{form} {name} published: got {got_date!r}, truth {truth['published']!r}")
     for key in METADATA_KEYS:
-        if key == "published" and form != "html":
-            continue  # only the detail page carries a publication date
+        if key == "published" and form not in DATED_FORMS:
+            continue  # the generator prints no date in these renderings: counted above only
         results["meta"][form] += 1
         if report.get(key) != truth.get(key):
             results["meta_misses"][form] += 1
             results["misses"].append(f"{form} {name} {key}: got {report.get(key)!r}, truth {truth.get(key)!r}")
     planted = set(truth.get("expected_failed_checks", []))
     failed = {check["rule"] for check in report["checks"] if check["passed"] is False}
-    if form != "html":
-        planted.discard("timeliness")  # no date outside the detail page: passed is None
+    if report["published"] is None:
+        planted.discard("timeliness")  # no date read: passed is None
     if planted != failed:
         results["check_misses"][form] += 1
         results["misses"].append(f"{form} {name} checks: planted {sorted(planted)}, failed {sorted(failed)}")
@@ -150,6 +209,13 @@ def summary(results: dict) -> list[str]:
                      f"({100 * (meta - meta_miss) / max(meta, 1):.2f}%)  check mismatches {results['check_misses'][form]}")
     lines.append(f"overall cells {total_cells - total_miss}/{total_cells} "
                  f"({100 * (total_cells - total_miss) / max(total_cells, 1):.3f}%)")
+    for form in sorted(results["published"]):
+        counts = results["published"][form]
+        lines.append(f"published {form:11} found {counts['found']:3}  null {counts['null']:3}  wrong {counts['wrong']:3}")
+    for step, counts in results["steps"].items():
+        cells, misses = counts["cells"], counts["misses"]
+        lines.append(f"body step {step:11} pages exact {counts['pages_exact']}/{counts['pages']}  cells "
+                     f"{cells - misses}/{cells} ({100 * (cells - misses) / max(cells, 1):.3f}%)")
     return lines
 
 
@@ -157,9 +223,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--generated", type=int, default=40)
+    parser.add_argument("--body-steps", action="store_true",
+                        help="also parse each detail page with every HTML body step forced alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        results = measure(Path(directory), args.seed, args.generated)
+        results = measure(Path(directory), args.seed, args.generated, args.body_steps)
     for line in summary(results):
         print(line)
     print(f"misses ({len(results['misses'])}):")

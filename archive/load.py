@@ -1,0 +1,483 @@
+"""`ogi load`: turn the archive's report captures into reports, cells, checks and search rows.
+
+May touch: DIR/ogi.db (reads captures/portals; writes reports, report_sources,
+report_cells, checks, reports_fts and `errors` rows of stage "load") and reads DIR/warc/.
+Never the network: every payload comes from the WARC record its capture points at, so a
+load can be repeated at any time with a newer parser.
+
+Why it works capture by capture, each in its own transaction: a capture that cannot be
+read or parsed must not take other reports down with it, and a capture already attributed
+(in report_sources, or in errors with stage "load") is skipped, which makes loading twice
+add nothing.
+
+How captures become reports (one row per report *version*):
+- report_key = portal + normalised agency + year, so the HTML page and the PDF of one
+  report are one report with two `report_sources`; when the parser cannot tell agency or
+  year, an attachment joins the report of the page that links it (captures.referrer),
+  anything else is keyed by its URL.
+- A capture of a URL the current version already holds with the same payload is only
+  another sighting (a source row, last_seen). A different payload at that URL, or a new
+  URL of the same form (html/pdf/...) for the same report_key, is a new version; the old
+  one stays with is_current = 0.
+- The version's fields and cells come from its primary source: the best-parsed form.
+- A capture the parser says is no report at all becomes an `errors` row, not a report; a
+  capture whose parse raises is still a report, status "failed", with the reason.
+- captures.outcome "gone" (404/410 for a known URL) sets reports.gone_at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
+from archive.search import bigram_text
+
+REPORT_KINDS = ("report", "attachment")
+_FORM_BY_EXTENSION = {
+    ".pdf": "pdf", ".docx": "docx", ".doc": "doc", ".wps": "wps", ".xls": "xls", ".xlsx": "xlsx",
+    ".ofd": "ofd", ".rtf": "rtf", ".html": "html", ".htm": "html", ".shtml": "html", ".jsp": "html",
+}
+_FORM_BY_TYPE = (
+    ("html", "html"), ("pdf", "pdf"), ("wordprocessingml", "docx"), ("msword", "doc"),
+    ("spreadsheetml", "xlsx"), ("ms-excel", "xls"), ("wps", "wps"), ("text/plain", "text"),
+)
+# Lower is better: which form's parse a version shows when it has several.
+_STATUS_RANK = {"ok": 0, "partial": 1, "failed": 3}  # any other status ranks 2
+
+
+def status_rank(status: str | None, numbers_read: int) -> tuple[int, int]:
+    return (_STATUS_RANK.get(status or "", 2), -numbers_read)
+
+
+# -- pure parts ---------------------------------------------------------------------------
+def normalise_agency(agency: str) -> str:
+    """The agency name as it identifies a report: NFKC, no spaces or punctuation, and the
+    suffix 人民政府/办事处 dropped (a page says 隆德县城关镇人民政府, its PDF 隆德县城关镇)."""
+    name = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", agency or ""))
+    return re.sub(r"(人民政府|办事处)$", "", name)
+
+
+def report_key(portal_id: str | None, agency: str | None, year: int | None) -> str | None:
+    """Stable identity of a report across forms and versions; None when the parse could
+    not tell agency or year."""
+    if not agency or not year or not normalise_agency(agency):
+        return None
+    return f"{portal_id or ''}|{normalise_agency(agency)}|{int(year)}"
+
+
+def source_form(url: str | None, content_type: str | None) -> str:
+    """html | pdf | docx | doc | wps | xls | xlsx | ofd | rtf | text | other."""
+    lowered = (content_type or "").lower()
+    for needle, form in _FORM_BY_TYPE:
+        if needle in lowered:
+            return form
+    path = (url or "").split("?", 1)[0].lower()
+    for extension, form in _FORM_BY_EXTENSION.items():
+        if path.endswith(extension):
+            return form
+    return "other"
+
+
+def _plain(value: Any) -> Any:
+    """A parser value as SQLite stores it: Decimal as float, containers as JSON."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (list, dict, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+@dataclass
+class ParsedCapture:
+    """What the loader keeps of one parse: the report's JSON, its cells and checks."""
+
+    fields: dict  # Report.to_json()
+    cells: list = field(default_factory=list)  # Cell(table, row_key, col_key, value, printed, flag, reason)
+    failed_reason: str | None = None  # the parser raised
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.failed_reason else (self.fields.get("status") or "ok")
+
+    def is_report(self, kind: str | None) -> bool:
+        """False when a page holds no report at all: the parse found no title, agency,
+        year, section text or number. A file linked from a report page (kind
+        "attachment") is always kept: a .wps the parser cannot read is still the report,
+        listed with status failed and the reason."""
+        if self.failed_reason or kind == "attachment" or self.status in ("ok", "partial"):
+            return True
+        fields = self.fields
+        sections = fields.get("sections") or {}
+        has_text = any((text or "").strip() for text in sections.values())
+        has_number = any(getattr(cell, "value", None) is not None for cell in self.cells)
+        return bool(has_text or has_number or fields.get("title") or fields.get("agency") or fields.get("year"))
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        return status_rank(self.status, sum(1 for cell in self.cells if getattr(cell, "value", None) is not None))
+
+
+def parse_capture(parse: Callable, payload: bytes, url: str, content_type: str | None) -> ParsedCapture:
+    """Run the parser; an exception becomes a failed parse carrying its reason."""
+    try:
+        report = parse(payload, url, content_type)
+        return ParsedCapture(fields=report.to_json(), cells=list(getattr(report, "cells", []) or []))
+    except Exception as exc:  # the parser is wrong about this input: record, don't stop
+        return ParsedCapture(fields={}, failed_reason=f"{type(exc).__name__}: {exc}")
+
+
+def headline_numbers(fields: dict) -> dict:
+    """The headline columns of `reports` from a Report's tables; missing stays None."""
+    table2 = fields.get("table2") or {}
+    table3 = fields.get("table3") or {}
+    table4 = fields.get("table4") or {}
+
+    def total3(row: str):
+        return (table3.get(row) or {}).get("total")
+
+    def total4(group: str):
+        return (table4.get(group) or {}).get("total")
+
+    direct, after_review = total4("litigation_direct"), total4("litigation_after_review")
+    numbers = {
+        "penalty": table2.get("penalty"), "licensing": table2.get("licensing"),
+        "coercion": table2.get("coercion"), "fees": table2.get("fees"),
+        "review_total": total4("review"),
+        "litigation_total": None if direct is None or after_review is None else direct + after_review,
+    }
+    for row in ("new_received", "carried_over", "granted", "partially_granted",
+                "total_processed", "carried_forward"):
+        numbers[row] = total3(row)
+    return {name: _plain(numbers[name]) for name in REPORT_HEADLINE_COLUMNS}
+
+
+def check_rows(report_id: int, checks: list[dict]) -> list[tuple]:
+    rows = []
+    for check in checks or []:
+        scope = check.get("scope")
+        if scope is None:
+            scope = "/".join(str(check[k]) for k in ("table", "group", "row", "column", "col") if check.get(k))
+        passed = check.get("passed")
+        rows.append((
+            report_id, check.get("rule"), scope or None, None if passed is None else int(bool(passed)),
+            _plain(check.get("expected")), _plain(check.get("actual")), _plain(check.get("detail")),
+        ))
+    return rows
+
+
+def cell_rows(report_id: int, cells: list) -> list[tuple]:
+    return [
+        (report_id, cell.table, cell.row_key, cell.col_key or "", _plain(cell.value),
+         cell.printed, cell.flag, cell.reason)
+        for cell in cells
+    ]
+
+
+# -- database parts ------------------------------------------------------------------------
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _one(conn: sqlite3.Connection, sql: str, params=()) -> sqlite3.Row | None:
+    return conn.execute(sql, params).fetchone()
+
+
+def _search_text(row: dict) -> str:
+    return bigram_text(row.get("title"), row.get("agency"),
+                       *(row.get(f"section_{n}") for n in "123456"))
+
+
+def _report_fields(parsed: ParsedCapture, capture: sqlite3.Row) -> dict:
+    """The `reports` columns a parse and its capture determine (not identity/versioning)."""
+    fields = parsed.fields
+    problems = list(fields.get("problems") or [])
+    if parsed.failed_reason:
+        problems.append(parsed.failed_reason)
+    sections = fields.get("sections") or {}
+    checks = fields.get("checks") or []
+    row = {
+        "agency": fields.get("agency"), "level": fields.get("level"),
+        "province": capture["province"], "city": capture["city"], "county": capture["county"],
+        "admin_code": capture["admin_code"], "portal_id": capture["portal_id"],
+        "year": fields.get("year"), "title": fields.get("title"),
+        "published": _plain(fields.get("published")),
+        "source_url": capture["url"], "source_capture_id": capture["id"],
+        "content_sha256": capture["payload_sha256"], "format": fields.get("format"),
+        "status": parsed.status,
+        "problems": json.dumps([str(p) for p in problems], ensure_ascii=False) if problems else None,
+        **{f"section_{n}": sections.get(n) for n in "123456"},
+        "checks_failed": sum(1 for check in checks if check.get("passed") is not None and not check.get("passed")) if checks else None,
+    }
+    row.update(headline_numbers(fields))
+    return row
+
+
+def _write_content(conn: sqlite3.Connection, report_id: int, parsed: ParsedCapture, row: dict) -> None:
+    conn.executemany(
+        "insert or ignore into report_cells (report_id, table_name, row_key, col_key, value, printed, flag, reason)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?)", cell_rows(report_id, parsed.cells))
+    conn.executemany(
+        "insert into checks (report_id, rule, scope, passed, expected, actual, detail) values (?, ?, ?, ?, ?, ?, ?)",
+        check_rows(report_id, parsed.fields.get("checks")))
+    conn.execute("insert into reports_fts (rowid, search_text) values (?, ?)", (report_id, _search_text(row)))
+
+
+def _clear_content(conn: sqlite3.Connection, report_id: int) -> None:
+    old = dict(_one(conn, "select * from reports where id = ?", (report_id,)))
+    conn.execute("insert into reports_fts (reports_fts, rowid, search_text) values ('delete', ?, ?)",
+                 (report_id, _search_text(old)))
+    conn.execute("delete from report_cells where report_id = ?", (report_id,))
+    conn.execute("delete from checks where report_id = ?", (report_id,))
+
+
+def _insert_report(conn: sqlite3.Connection, row: dict) -> int:
+    columns = list(row)
+    cursor = conn.execute(
+        f"insert into reports ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
+        [row[c] for c in columns])
+    return cursor.lastrowid
+
+
+def _add_source(conn: sqlite3.Connection, report_id: int, capture: sqlite3.Row, primary: bool) -> None:
+    conn.execute(
+        "insert or ignore into report_sources (report_id, capture_id, url, form, is_primary, payload_sha256, fetched_at)"
+        " values (?, ?, ?, ?, ?, ?, ?)",
+        (report_id, capture["id"], capture["url"], source_form(capture["url"], capture["content_type"]),
+         int(primary), capture["payload_sha256"], capture["fetched_at"]))
+    conn.execute(
+        "update reports set last_seen = max(coalesce(last_seen, ''), ?),"
+        " first_seen = min(coalesce(first_seen, ?), ?), gone_at = null where id = ?",
+        (capture["fetched_at"], capture["fetched_at"], capture["fetched_at"], report_id))
+
+
+def _current_by_url(conn: sqlite3.Connection, url: str | None) -> sqlite3.Row | None:
+    if not url:
+        return None
+    return _one(conn,
+                "select r.* from report_sources s join reports r on r.id = s.report_id"
+                " where s.url = ? and r.is_current = 1 order by r.id desc limit 1", (url,))
+
+
+def _current_by_key(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
+    return _one(conn, "select * from reports where report_key = ? and is_current = 1", (key,))
+
+
+class Loader:
+    """Attributes captures to report versions in one database; one instance per load."""
+
+    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, parse: Callable):
+        self.conn = conn
+        self.warc_dir = warc_dir
+        self.parse = parse
+        self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
+                        "unchanged": 0, "not_reports": 0, "failed_parses": 0, "errors": 0,
+                        "cells": 0, "gone": 0}
+
+    # one capture ---------------------------------------------------------------------
+    def load_capture(self, capture: sqlite3.Row) -> str:
+        conn = self.conn
+        seen = _one(conn,
+                    "select r.id from report_sources s join reports r on r.id = s.report_id"
+                    " where s.url = ? and s.payload_sha256 = ? and r.is_current = 1"
+                    " order by r.id desc limit 1", (capture["url"], capture["payload_sha256"]))
+        if seen:
+            _add_source(conn, seen["id"], capture, primary=False)
+            return "unchanged"
+
+        response = self.read(capture)
+        parsed = parse_capture(self.parse, response.payload, capture["url"],
+                               response.content_type or capture["content_type"])
+        if not parsed.is_report(capture["kind"]):
+            reason = "; ".join(map(str, parsed.fields.get("problems") or [])) or "the parser found no report"
+            self.record_error(capture, "not_report", reason)
+            return "not_report"
+        if parsed.status == "failed":
+            self.summary["failed_parses"] += 1
+
+        key = report_key(capture["portal_id"], parsed.fields.get("agency"), parsed.fields.get("year"))
+        form = source_form(capture["url"], capture["content_type"])
+        row = _report_fields(parsed, capture)
+
+        previous = _current_by_url(conn, capture["url"])
+        if previous and (key is None or key == previous["report_key"]):
+            return self.new_version(previous, row, parsed, capture)
+
+        if capture["kind"] == "attachment":
+            page_report = _current_by_url(conn, capture["referrer"])
+            # A page that failed to parse is a landing page for this file ("附件：…"):
+            # the file is the report, whatever the page's own text suggested.
+            if page_report and (key is None or key == page_report["report_key"]
+                                or page_report["report_key"].startswith("url:")
+                                or page_report["status"] == "failed"):
+                if key and page_report["report_key"] != key and not _current_by_key(conn, key):
+                    conn.execute("update reports set report_key = ? where report_key = ?",
+                                 (key, page_report["report_key"]))
+                return self.another_form(page_report["id"], row, parsed, capture)
+
+        key = key or f"url:{capture['url']}"
+        current = _current_by_key(conn, key)
+        if current is None:
+            self.summary["new_reports"] += 1
+            return self.new_version(None, {**row, "report_key": key}, parsed, capture)
+        same_form = _one(conn, "select 1 from report_sources where report_id = ? and form = ?",
+                         (current["id"], form))
+        if same_form:  # republished at a new URL: the report changed
+            return self.new_version(current, row, parsed, capture)
+        return self.another_form(current["id"], row, parsed, capture)
+
+    def new_version(self, previous: sqlite3.Row | None, row: dict, parsed: ParsedCapture,
+                    capture: sqlite3.Row) -> str:
+        conn = self.conn
+        row = dict(row)
+        if previous is None:
+            row.update(version=1)
+        else:
+            row.update(report_key=previous["report_key"], version=previous["version"] + 1)
+            conn.execute("update reports set is_current = 0 where report_key = ?", (previous["report_key"],))
+            self.summary["new_versions"] += 1
+        row.update(is_current=1, first_seen=capture["fetched_at"], last_seen=capture["fetched_at"])
+        report_id = _insert_report(conn, row)
+        _write_content(conn, report_id, parsed, row)
+        _add_source(conn, report_id, capture, primary=True)
+        if previous is not None:
+            # The other forms of the report (not re-fetched in this change) still stand for it.
+            conn.execute(
+                "insert or ignore into report_sources (report_id, capture_id, url, form, is_primary, payload_sha256, fetched_at)"
+                " select ?, capture_id, url, form, 0, payload_sha256, fetched_at from report_sources"
+                " where report_id = ? and url != ? and form != ?",
+                (report_id, previous["id"], capture["url"], source_form(capture["url"], capture["content_type"])))
+        self.summary["cells"] += len(parsed.cells)
+        return "version" if previous is not None else "report"
+
+    def another_form(self, report_id: int, row: dict, parsed: ParsedCapture, capture: sqlite3.Row) -> str:
+        """The same report in another form: a second source; it becomes the primary one
+        (the version shows its parse) when it parsed better than the current primary."""
+        conn = self.conn
+        primary = _one(conn, "select status, (select count(*) from report_cells where report_id = ?"
+                             " and value is not null) as numbers from reports where id = ?",
+                       (report_id, report_id))
+        better = parsed.rank < status_rank(primary["status"], primary["numbers"])
+        if better:
+            _clear_content(conn, report_id)
+            keep = {k: v for k, v in row.items() if k not in ("report_key",)}
+            conn.execute(f"update reports set {', '.join(f'{k} = ?' for k in keep)} where id = ?",
+                         [*keep.values(), report_id])
+            conn.execute("update report_sources set is_primary = 0 where report_id = ?", (report_id,))
+            _write_content(conn, report_id, parsed, dict(_one(conn, "select * from reports where id = ?", (report_id,))))
+            self.summary["cells"] += len(parsed.cells)
+        _add_source(conn, report_id, capture, primary=better)
+        return "source"
+
+    # reading and errors -----------------------------------------------------------------
+    def read(self, capture: sqlite3.Row):
+        from archive.captures import read_capture  # the crawler side's revisit-aware reader
+
+        return read_capture(_RowDatabase(self.conn), self.warc_dir, dict(capture))
+
+    def record_error(self, capture: sqlite3.Row, kind: str, reason: str) -> None:
+        self.conn.execute(
+            "insert into errors (run_id, portal_id, url, occurred_at, stage, kind, reason, status, capture_id)"
+            " values (?, ?, ?, ?, 'load', ?, ?, ?, ?)",
+            (capture["run_id"], capture["portal_id"], capture["url"], _now(), kind, reason[:2000],
+             capture["status"], capture["id"]))
+
+    # the whole archive ----------------------------------------------------------------
+    def pending_captures(self) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            """
+            select c.*, p.province, p.city, p.county, p.admin_code
+            from captures c left join portals p on p.id = c.portal_id
+            where c.kind in ('report', 'attachment')
+              and c.record_type in ('response', 'revisit')
+              and (c.status between 200 and 299 or (c.status = 304 and c.record_type = 'revisit'))
+              and coalesce(c.outcome, '') not in ('gone', 'error', 'blocked')
+              and not exists (select 1 from report_sources s where s.capture_id = c.id)
+              and not exists (select 1 from errors e where e.capture_id = c.id and e.stage = 'load')
+            order by coalesce(c.run_id, 0), case c.kind when 'report' then 0 else 1 end, c.fetched_at, c.id
+            """
+        ).fetchall()
+
+    def mark_gone(self) -> int:
+        """reports.gone_at from captures whose URL answered 404/410 after we last saw it."""
+        cursor = self.conn.execute(
+            """
+            update reports set gone_at = (
+                select min(g.fetched_at) from captures g join report_sources s on s.url = g.url
+                where s.report_id = reports.id and g.outcome = 'gone' and g.fetched_at > reports.last_seen)
+            where is_current = 1 and gone_at is null and exists (
+                select 1 from captures g join report_sources s on s.url = g.url
+                where s.report_id = reports.id and g.outcome = 'gone' and g.fetched_at > reports.last_seen)
+            """
+        )
+        return cursor.rowcount
+
+    def run(self) -> dict:
+        conn = self.conn
+        for capture in self.pending_captures():
+            self.summary["captures"] += 1
+            cells_before = self.summary["cells"]
+            conn.execute("begin")
+            try:
+                outcome = self.load_capture(capture)
+                conn.execute("commit")
+            except Exception as exc:  # a bad record must not stop the others
+                conn.execute("rollback")
+                self.summary["cells"] = cells_before
+                conn.execute("begin")
+                self.record_error(capture, "load", f"{type(exc).__name__}: {exc}")
+                conn.execute("commit")
+                self.summary["errors"] += 1
+                continue
+            key = {"report": "sources_added", "version": "sources_added", "source": "sources_added",
+                   "unchanged": "unchanged", "not_report": "not_reports"}[outcome]
+            self.summary[key] += 1
+        conn.execute("begin")
+        self.summary["gone"] = self.mark_gone()
+        conn.execute("commit")
+        for table in ("reports", "report_sources", "checks"):
+            self.summary[f"{table}_total"] = _one(conn, f"select count(*) from {table}")[0]
+        self.summary["current_reports"] = _one(conn, "select count(*) from reports where is_current = 1")[0]
+        return self.summary
+
+
+class _RowDatabase:
+    """The slice of sqlite_utils.Database that archive.captures.read_capture uses."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def query(self, sql: str, params=()):
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return (dict(zip(names, row)) for row in cursor.fetchall())
+
+
+def load_archive(data_dir: Path, parse: Callable | None = None) -> dict:
+    """Load every not-yet-loaded report capture of DIR into DIR/ogi.db; return counts.
+
+    `parse` defaults to parsers.parse(data, name, content_type); loading twice adds nothing.
+    """
+    data_dir = Path(data_dir)
+    if parse is None:
+        from parsers import parse
+    db = open_db(data_dir / "ogi.db")
+    db.conn.close()
+    conn = sqlite3.connect(data_dir / "ogi.db", isolation_level=None)  # explicit transactions
+    conn.row_factory = sqlite3.Row
+    conn.execute("pragma foreign_keys = on")
+    try:
+        summary = Loader(conn, data_dir / "warc", parse).run()
+        conn.execute("pragma wal_checkpoint(truncate)")  # `ogi serve` opens the file immutable
+        return summary
+    finally:
+        conn.close()

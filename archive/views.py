@@ -1,0 +1,76 @@
+"""SQL views a journalist can query without joins, and the template labels they show.
+
+May touch: the database it is given (creates/replaces views, fills `template_rows`).
+The row and column keys come from parsers.template, the one place that spells them.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from parsers.template import TABLE2_DOCUMENT_ROWS, TABLE2_SINGLE_ROWS
+from parsers.template import TABLE3_COLUMN_KEYS, TABLE3_ROWS, TABLE4_GROUPS
+
+ARCHIVE_PATH = "/-/archive/"  # the plugin route serving a capture's archived original
+
+
+def template_rows() -> list[dict]:
+    """One row per template row of tables 2-4, in printed order, with its Chinese label."""
+    rows: list[dict] = []
+    for key, label in TABLE2_DOCUMENT_ROWS:
+        rows.append({"table_name": "table2", "row_key": key, "group_label": "第二十条第（一）项", "label": label})
+    for key, label, item, _column in TABLE2_SINGLE_ROWS:
+        rows.append({"table_name": "table2", "row_key": key, "group_label": item, "label": label})
+    for row in TABLE3_ROWS:
+        rows.append({"table_name": "table3", "row_key": row.key, "group_label": row.group, "label": row.label})
+    for key, label in TABLE4_GROUPS:
+        rows.append({"table_name": "table4", "row_key": key, "group_label": "", "label": label})
+    for position, row in enumerate(rows, 1):
+        row["position"] = position
+    return rows
+
+
+REPORT_SUMMARY_SQL = f"""
+create view report_summary as
+select
+    id, report_key, agency, level, province, city, county, admin_code, year, title, published,
+    status, format, source_url,
+    '{ARCHIVE_PATH}' || source_capture_id as archived_url,
+    penalty, licensing, coercion, fees,
+    new_received, carried_over, granted, partially_granted, total_processed, carried_forward,
+    review_total, litigation_total, checks_failed,
+    version, first_seen, last_seen, gone_at
+from reports
+where is_current = 1
+"""
+
+
+def _table3_wide_sql() -> str:
+    """Rows come in report id then template order without an ORDER BY: reports is scanned
+    by rowid (NOT INDEXED) and template_rows by position (+ disables its index). An ORDER
+    BY would stop SQLite flattening the view, so Datasette's count(*) would compute every
+    cell of every row."""
+    cell = (
+        "(select value from report_cells c where c.report_id = r.id and c.table_name = 'table3'"
+        " and c.row_key = t.row_key and c.col_key = '{col}') as {col}"
+    )
+    columns = ",\n    ".join(cell.format(col=col) for col in TABLE3_COLUMN_KEYS)
+    return f"""
+create view table3_wide as
+select
+    r.id as report_id, r.agency, r.level, r.province, r.county, r.year,
+    t.position, t.row_key, t.group_label, t.label,
+    {columns}
+from reports r not indexed
+join template_rows t on +t.table_name = 'table3'
+where r.is_current = 1
+  and r.status != 'failed'  -- a failed parse read no cell; partial ones show NULL = not read
+"""
+
+
+def create_views(db: sqlite_utils.Database) -> None:
+    """(Re)create the views; safe to call on every migration that changes them."""
+    for name, sql in (("report_summary", REPORT_SUMMARY_SQL), ("table3_wide", _table3_wide_sql())):
+        db.execute(f"drop view if exists {name}")
+        db.execute(sql)
+

@@ -1,0 +1,206 @@
+"""The published archive through Datasette's HTTP API, as a journalist's browser or script sees it.
+
+The archive is real: WARC records, captures rows, pages and PDFs from the sample-portal
+generator, parsed by parsers.parse and loaded by archive.load; Datasette is the one
+`ogi serve` builds (archive.serve.build_datasette), with the ogi_archive plugin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from urllib.parse import quote
+
+import pytest
+
+from archive.serve import build_datasette, metadata
+from sample_portals.portals import PORTALS
+from sample_portals.render import render
+from sample_portals.reports import generate_reports
+from test_load import PDF, ArchiveBuilder, report_page, sample_specs, url_of
+
+
+def get(datasette, path: str, **kwargs):
+    return asyncio.run(datasette.client.get(path, **kwargs))
+
+
+def rows(datasette, path: str) -> list[dict]:
+    separator = "&" if "?" in path else "?"
+    response = get(datasette, f"{path}{separator}_shape=array")
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Four reports: one fined (罚款) with an HTML page + PDF, one with a broken table 3 sum,
+    one whose narrative contradicts table 2, one plain."""
+    specs = sample_specs(2, seed=21)
+    faulty = {}
+    for spec in generate_reports(21, 60, PORTALS):
+        for rule in ("t3_row_total", "text_penalty"):
+            if spec.format == "2021" and spec.expected_failed_checks == [rule] and rule not in faulty:
+                faulty[rule] = spec
+    fined = specs[0]
+    fined.sections["6"] = (fined.sections["6"] or "") + "\n（三）其他事项。本年度依法收取罚款共计3万元，已全部上缴国库。"
+    reviewed = specs[1]
+    reviewed.sections["5"] = (reviewed.sections["5"] or "") + "\n本年度发生政府信息公开行政复议案件1件，已依法答复。"
+    specs = [*specs, faulty["t3_row_total"], faulty["text_penalty"]]
+
+    archive = ArchiveBuilder(tmp_path_factory.mktemp("published"))
+    page_url, pdf_url = url_of(fined), url_of(fined, ".pdf")
+    archive.capture(fined.portal_id, page_url, report_page(fined, attachment=pdf_url))
+    pdf_capture = archive.capture(fined.portal_id, pdf_url, render(fined, "pdf"), PDF, kind="attachment",
+                                  referrer=page_url)
+    for spec in specs[1:]:
+        archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    # A hostile page: script, and a URL whose last segment must not become a file name.
+    hostile_url = 'http://127.0.0.1:8999/yanchi/../../etc/"passwd;.pdf'
+    hostile = archive.capture("yanchi", hostile_url, b"%PDF-1.4 not really", PDF, kind="other")
+    summary = archive.load()
+    assert summary["new_reports"] == 4, summary
+    archive.db.conn.close()  # as after `ogi load`: nothing else holds the database open
+    db_file = archive.data_dir / "ogi.db"
+    return {
+        "datasette": build_datasette(archive.data_dir), "archive": archive, "fined": fined, "specs": specs,
+        "faulty": faulty, "pdf_capture": pdf_capture, "hostile": hostile,
+        "db_sha": hashlib.sha256(db_file.read_bytes()).hexdigest(), "db_file": db_file,
+    }
+
+
+# -- search ----------------------------------------------------------------------------
+@pytest.mark.parametrize("word", ["罚款", "国库"])
+def test_search_finds_a_two_character_word_only_where_it_is_written(world, word):
+    found = rows(world["datasette"], f"/ogi/reports.json?_search={quote(word)}&_col=agency")
+    assert [row["agency"] for row in found] == [world["fined"].agency]
+
+
+def test_search_finds_common_two_character_words_in_every_report(world):
+    found = rows(world["datasette"], f"/ogi/report_summary.json?_search={quote('公开')}&_col=agency")
+    assert {row["agency"] for row in found} == {spec.agency for spec in world["specs"]}
+    found = rows(world["datasette"], f"/ogi/reports.json?_search={quote('复议')}&_col=agency")
+    assert [row["agency"] for row in found] == [world["specs"][1].agency]
+
+
+def test_search_finds_four_character_words_and_phrases_in_order(world):
+    fined = world["fined"]
+    found = rows(world["datasette"], f"/ogi/reports.json?_search={quote('收取罚款')}&_col=agency")
+    assert [row["agency"] for row in found] == [fined.agency]
+    assert len(rows(world["datasette"], f"/ogi/reports.json?_search={quote('行政处罚')}")) == len(world["specs"])
+    assert rows(world["datasette"], f"/ogi/reports.json?_search={quote('罚款收取')}") == []
+
+
+def test_the_search_box_on_the_table_page_uses_the_same_search(world):
+    page = get(world["datasette"], f"/ogi/reports?_search={quote('罚款')}")
+    assert page.status_code == 200
+    assert 'name="_search"' in page.text
+    assert world["fined"].agency in page.text
+    assert world["specs"][1].agency not in page.text
+
+
+def test_search_with_fts_syntax_typed_by_a_user_is_text_not_an_error(world):
+    for query in ['"', "AND", "罚款 OR", "NEAR(", "*"]:
+        response = get(world["datasette"], f"/ogi/reports.json?_search={quote(query)}")
+        assert response.status_code == 200, (query, response.text[:300])
+
+
+# -- views and canned queries -------------------------------------------------------------
+def test_report_summary_is_one_row_per_report_with_headline_numbers(world):
+    summary = {row["agency"]: row for row in rows(world["datasette"], "/ogi/report_summary.json")}
+    fined = world["fined"]
+    row = summary[fined.agency]
+    assert row["penalty"] == fined.table2["penalty"]
+    litigation = fined.table4["litigation_direct"]["total"] + fined.table4["litigation_after_review"]["total"]
+    assert row["litigation_total"] == litigation
+    assert row["archived_url"].startswith("/-/archive/")
+
+
+def test_failing_checks_query_names_the_broken_rule(world):
+    failing = rows(world["datasette"], "/ogi/failing_checks.json?county=")
+    spec = world["faulty"]["t3_row_total"]
+    assert {(r["agency"], r["rule"]) for r in failing} == {(spec.agency, "t3_row_total")}
+
+
+def test_narrative_contradiction_query_finds_the_text_check(world):
+    found = rows(world["datasette"], "/ogi/narrative_contradicts_table.json")
+    assert {(r["agency"], r["rule"]) for r in found} == {(world["faulty"]["text_penalty"].agency, "text_penalty")}
+
+
+def test_grant_rate_by_county_is_granted_plus_partial_over_processed(world):
+    spec = world["fined"]
+    county = next(p["county"] for p in PORTALS if p["id"] == spec.portal_id)
+    same_county = [s for s in world["specs"] if s.portal_id == spec.portal_id]
+    granted = sum(s.table3["granted"]["total"] + s.table3["partially_granted"]["total"] for s in same_county)
+    processed = sum(s.table3["total_processed"]["total"] for s in same_county)
+    [row] = [r for r in rows(world["datasette"], "/ogi/grant_rate_by_county.json?year=&level=")
+             if r["county"] == county]
+    assert row["grant_rate_percent"] == round(100 * granted / processed, 1)
+
+
+def test_every_canned_query_runs(world):
+    params = {"year": "2030", "county": "", "agency": "", "level": "", "q": "公开"}
+    for name, query in metadata()["databases"]["ogi"]["queries"].items():
+        needed = {p: params[p] for p in params if f":{p}" in query["sql"]}
+        path = f"/ogi/{name}.json?" + "&".join(f"{k}={quote(v)}" for k, v in needed.items())
+        response = get(world["datasette"], path)
+        assert response.status_code == 200, (name, response.text[:300])
+    missing = rows(world["datasette"], "/ogi/agencies_missing_year.json?year=2030")
+    assert {r["agency"] for r in missing} == {s.agency for s in world["specs"]}
+
+
+# -- archived originals ------------------------------------------------------------------
+def test_archived_original_is_served_sandboxed_with_its_bytes(world):
+    [summary] = [r for r in rows(world["datasette"], "/ogi/report_summary.json") if r["agency"] == world["specs"][1].agency]
+    response = get(world["datasette"], summary["archived_url"])
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == "sandbox"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.content == report_page(world["specs"][1])
+
+
+def test_archived_pdf_is_a_download_with_a_name_we_made(world):
+    response = get(world["datasette"], f"/-/archive/{world['pdf_capture']}")
+    assert response.headers["content-type"] == PDF
+    assert response.headers["content-disposition"] == f'attachment; filename="ogi-capture-{world["pdf_capture"]}.pdf"'
+    assert response.content == render(world["fined"], "pdf")
+    hostile = get(world["datasette"], f"/-/archive/{world['hostile']}")
+    assert hostile.headers["content-disposition"] == f'attachment; filename="ogi-capture-{world["hostile"]}.pdf"'
+    assert hostile.headers["content-security-policy"] == "sandbox"
+
+
+def test_unknown_capture_is_404(world):
+    assert get(world["datasette"], "/-/archive/999999").status_code == 404
+    traversal = get(world["datasette"], "/-/archive/..%2Fogi.db")
+    assert traversal.status_code != 200 and not traversal.content.startswith(b"SQLite format")
+
+
+# -- read-only ---------------------------------------------------------------------------
+@pytest.mark.parametrize("sql", [
+    "insert into reports (agency) values ('x')",
+    "update reports set penalty = 0",
+    "delete from reports",
+    "drop table reports",
+    "select 1; delete from reports",
+    "attach database '/tmp/x.db' as x",
+    "pragma writable_schema = 1",
+])
+def test_nothing_can_be_written_through_datasette(world, sql):
+    datasette = world["datasette"]
+    response = get(datasette, f"/ogi.json?sql={quote(sql)}")
+    assert response.status_code >= 400 or not response.json().get("ok", True), response.text[:300]
+    posted = asyncio.run(datasette.client.post(f"/ogi?sql={quote(sql)}", data={"sql": sql}))
+    assert posted.status_code >= 400
+    assert hashlib.sha256(world["db_file"].read_bytes()).hexdigest() == world["db_sha"]
+    assert len(rows(datasette, "/ogi/reports.json")) == 4
+
+
+def test_database_is_served_immutable_with_a_time_limit(world):
+    datasette = world["datasette"]
+    assert datasette.databases["ogi"].is_mutable is False
+    assert datasette.setting("sql_time_limit_ms") <= 5000
+    slow = "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n"
+    response = get(datasette, f"/ogi.json?sql={quote(slow)}")
+    assert response.status_code >= 400 and "interrupted" in response.text.lower()
+    assert json.loads(get(datasette, "/-/metadata.json").text)["databases"]["ogi"]["tables"]["reports"]["fts_table"] == "reports_fts"

@@ -1,0 +1,309 @@
+"""Loading an archive into reports: what a journalist relies on when the archive grows.
+
+Each test builds a small real archive: WARC records written by archive.warc.WarcWriter,
+`captures` rows pointing at them, report pages and PDFs rendered by the sample-portal
+generator, and the real parser (parsers.parse) run by archive.load.load_archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from archive.captures import record_capture, upsert_portals
+from archive.load import load_archive, normalise_agency, report_key, source_form
+from archive.schema import open_db
+from archive.warc import WarcWriter
+from sample_portals.portals import PORTALS
+from sample_portals.render import render
+from sample_portals.reports import generate_reports
+
+HTML = "text/html; charset=utf-8"
+PDF = "application/pdf"
+
+
+def report_page(spec, body: str | None = None, attachment: str | None = None) -> bytes:
+    """A detail page as a portal serves it: metadata, the title, the report body, a link."""
+    body = render(spec, "html_body").decode("utf-8") if body is None else body
+    link = f'<p>附件：<a href="{attachment}">{spec.title}.pdf</a></p>' if attachment else ""
+    published = spec.published.isoformat() if spec.published else ""
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<meta name='ArticleTitle' content='{spec.title}'><meta name='PubDate' content='{published}'>"
+        f"<title>{spec.title}</title></head><body><div class='article'><h1>{spec.title}</h1>"
+        f"{body}{link}</div></body></html>"
+    ).encode("utf-8")
+
+
+class ArchiveBuilder:
+    """Writes captures the way the crawler does: WARC record first, then its index row."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.db = open_db(self.data_dir / "ogi.db")
+        upsert_portals(self.db, PORTALS)
+        self.clock = datetime(2025, 3, 1, tzinfo=timezone.utc)
+        self.run_id = None
+        self.new_run()
+
+    def new_run(self) -> int:
+        runs = self.db["crawl_runs"]
+        runs.insert({"started_at": self.clock.isoformat(), "status": "finished"})
+        self.run_id = runs.last_pk
+        return self.run_id
+
+    def capture(self, portal_id: str, url: str, payload: bytes, content_type: str = HTML,
+                kind: str = "report", referrer: str | None = None, status: int = 200,
+                outcome: str = "new") -> int:
+        self.clock += timedelta(minutes=1)
+        fetched_at = self.clock.isoformat()
+        sha = hashlib.sha256(payload).hexdigest()
+        previous = [dict(row) for row in self.db.query(
+            "select * from captures where payload_sha256 = ? and record_type = 'response' order by id limit 1",
+            [sha])]
+        revisit_of = None
+        if previous and status == 200:
+            p = previous[0]
+            revisit_of = {"url": p["url"], "fetched_at": p["fetched_at"], "record_id": p["warc_record_id"],
+                          "payload_sha256": p["payload_sha256"]}
+        with WarcWriter(self.data_dir / "warc") as writer:
+            location = writer.write_exchange(url, [("User-Agent", "ogi-test")], None, status, "OK",
+                                             [("Content-Type", content_type)], payload, fetched_at,
+                                             revisit_of=revisit_of)
+        record_type = "revisit" if revisit_of else "response"
+        return record_capture(
+            self.db, location, run_id=self.run_id, portal_id=portal_id, url=url, method="GET",
+            fetched_at=fetched_at, status=status, content_type=content_type,
+            content_length=len(payload), record_type=record_type,
+            refers_to=revisit_of["record_id"] if revisit_of else None,
+            referrer=referrer, kind=kind, outcome=outcome)
+
+    def gone(self, portal_id: str, url: str) -> int:
+        return self.capture(portal_id, url, b"<html>404 Not Found</html>", status=404, outcome="gone")
+
+    def load(self) -> dict:
+        return load_archive(self.data_dir)
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        conn = sqlite3.connect(self.data_dir / "ogi.db")
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(row) for row in conn.execute(sql, params)]
+        finally:
+            conn.close()
+
+
+def sample_specs(count: int = 4, seed: int = 11):
+    """Generated 2021-layout reports with varied non-zero numbers and intact sums."""
+    specs = [s for s in generate_reports(seed, count * 4, PORTALS)
+             if s.format == "2021" and not s.expected_failed_checks and s.table3 and s.table2]
+    return specs[:count]
+
+
+def url_of(spec, suffix: str = ".html") -> str:
+    return f"http://127.0.0.1:8999/{spec.portal_id}/xxgknb/{spec.id}{suffix}"
+
+
+@pytest.fixture
+def archive(tmp_path) -> ArchiveBuilder:
+    return ArchiveBuilder(tmp_path)
+
+
+# -- pure parts ------------------------------------------------------------------------
+def test_report_key_is_the_same_for_the_page_and_its_pdf_spelling_of_an_agency():
+    assert report_key("longde", "隆德县城关镇人民政府", 2024) == report_key("longde", "隆德县 城关镇", 2024)
+    assert report_key("longde", "隆德县城关镇", 2024) != report_key("longde", "隆德县城关镇", 2023)
+    assert report_key("longde", None, 2024) is None and report_key("longde", "隆德县", None) is None
+    assert normalise_agency("（浑源县）驼峰乡") == "浑源县驼峰乡"
+
+
+@pytest.mark.parametrize("url, content_type, form", [
+    ("http://x/a.html", HTML, "html"), ("http://x/P0.pdf", None, "pdf"), ("http://x/f", PDF, "pdf"),
+    ("http://x/a.docx", None, "docx"), ("http://x/a.wps", "application/octet-stream", "wps"),
+])
+def test_source_form_from_content_type_or_extension(url, content_type, form):
+    assert source_form(url, content_type) == form
+
+
+# -- loading ---------------------------------------------------------------------------
+def test_load_makes_one_report_per_page_with_its_numbers_and_checks(archive):
+    specs = sample_specs(3)
+    for spec in specs:
+        archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    summary = archive.load()
+    assert summary["new_reports"] == 3
+    for spec in specs:
+        [row] = archive.rows("select * from report_summary where agency = ? and year = ?", (spec.agency, spec.year))
+        assert row["penalty"] == spec.table2["penalty"]
+        assert row["new_received"] == spec.table3["new_received"]["total"]
+        assert row["granted"] == spec.table3["granted"]["total"]
+        assert row["province"] and row["county"]
+        assert row["archived_url"] == f"/-/archive/{archive.rows('select source_capture_id from reports where id = ?', (row['id'],))[0]['source_capture_id']}"
+        cells = archive.rows("select count(*) as n from report_cells where report_id = ?", (row["id"],))[0]["n"]
+        assert cells >= 175 + 10 + 15
+        wide = archive.rows("select * from table3_wide where report_id = ? order by position", (row["id"],))
+        assert [w["row_key"] for w in wide][:2] == ["new_received", "carried_over"]
+        assert wide[0]["total"] == spec.table3["new_received"]["total"]
+        assert archive.rows("select count(*) as n from checks where report_id = ?", (row["id"],))[0]["n"] > 0
+
+
+def test_loading_twice_adds_nothing(archive):
+    for spec in sample_specs(2):
+        archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load()
+    counts = {t: archive.rows(f"select count(*) as n from {t}")[0]["n"]
+              for t in ("reports", "report_sources", "report_cells", "checks", "errors")}
+    second = archive.load()
+    assert second["captures"] == 0
+    assert {t: archive.rows(f"select count(*) as n from {t}")[0]["n"] for t in counts} == counts
+
+
+def test_unchanged_recapture_is_a_sighting_not_a_version(archive):
+    spec = sample_specs(1)[0]
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load()
+    archive.new_run()
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))  # identical payload: a revisit
+    summary = archive.load()
+    assert summary["unchanged"] == 1
+    rows = archive.rows("select version, first_seen, last_seen from reports")
+    assert len(rows) == 1 and rows[0]["last_seen"] > rows[0]["first_seen"]
+    assert archive.rows("select count(*) as n from report_sources")[0]["n"] == 2
+
+
+def test_a_changed_report_becomes_a_new_version_and_the_old_one_is_kept(archive):
+    spec = sample_specs(1)[0]
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load()
+    archive.new_run()
+    spec.table2["penalty"] = spec.table2["penalty"] + 7
+    spec.printed.pop("table2.penalty", None)
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec), outcome="changed")
+    summary = archive.load()
+    assert summary["new_versions"] == 1
+    versions = archive.rows("select version, is_current, penalty from reports order by version")
+    assert [(v["version"], v["is_current"]) for v in versions] == [(1, 0), (2, 1)]
+    assert versions[1]["penalty"] == versions[0]["penalty"] + 7
+    assert archive.rows("select penalty from report_summary") == [{"penalty": spec.table2["penalty"]}]
+
+
+def test_the_same_report_as_html_and_pdf_is_one_report_with_two_sources(archive):
+    spec = sample_specs(1)[0]
+    page_url, pdf_url = url_of(spec), url_of(spec, ".pdf")
+    archive.capture(spec.portal_id, page_url, report_page(spec, attachment=pdf_url))
+    archive.capture(spec.portal_id, pdf_url, render(spec, "pdf"), PDF, kind="attachment", referrer=page_url)
+    archive.load()
+    reports = archive.rows("select * from reports")
+    assert len(reports) == 1, [(r["agency"], r["year"], r["source_url"]) for r in reports]
+    sources = archive.rows("select form, url, is_primary from report_sources order by form")
+    assert [(s["form"], s["url"]) for s in sources] == [("html", page_url), ("pdf", pdf_url)]
+    assert sum(s["is_primary"] for s in sources) == 1
+    assert reports[0]["penalty"] == spec.table2["penalty"]
+
+
+def test_a_pdf_only_report_joins_the_page_that_links_it(archive):
+    spec = sample_specs(1)[0]
+    page_url, pdf_url = url_of(spec), url_of(spec, ".pdf")
+    stub = report_page(spec, body="<p>详见附件。</p>", attachment=pdf_url)
+    archive.capture(spec.portal_id, page_url, stub)
+    archive.capture(spec.portal_id, pdf_url, render(spec, "pdf"), PDF, kind="attachment", referrer=page_url)
+    archive.load()
+    [report] = archive.rows("select * from report_summary")
+    assert report["new_received"] == spec.table3["new_received"]["total"]
+    assert report["source_url"] == pdf_url  # the version shows the form that holds the tables
+    assert archive.rows("select count(*) as n from report_sources")[0]["n"] == 2
+
+
+def test_a_report_that_failed_to_parse_is_listed_with_its_reason(archive):
+    spec = sample_specs(1)[0]
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    wps_url = url_of(spec, ".wps")
+    archive.capture(spec.portal_id, wps_url, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+                    "application/octet-stream", kind="attachment", referrer="http://127.0.0.1:8999/elsewhere.html")
+    archive.load()
+    [failed] = archive.rows("select * from reports where source_url = ?", (wps_url,))
+    assert failed["status"] == "failed"
+    assert json.loads(failed["problems"]), "a failed report must say why"
+    assert failed["penalty"] is None  # missing is not zero
+    assert archive.rows("select count(*) as n from reports where status != 'failed'")[0]["n"] == 1
+
+
+def test_a_page_that_is_no_report_is_recorded_as_a_load_error_not_a_report(archive):
+    archive.capture("yanchi", "http://127.0.0.1:8999/yanchi/notice.html",
+                    b"<html><body><p></p></body></html>")
+    summary = archive.load()
+    assert summary["not_reports"] == 1
+    assert archive.rows("select count(*) as n from reports")[0]["n"] == 0
+    [error] = archive.rows("select * from errors where stage = 'load'")
+    assert error["url"].endswith("notice.html") and error["reason"]
+    assert archive.load()["captures"] == 0  # recorded once, not retried
+
+
+def test_a_report_removed_from_its_portal_gets_gone_at(archive):
+    spec = sample_specs(1)[0]
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load()
+    archive.new_run()
+    archive.gone(spec.portal_id, url_of(spec))
+    archive.load()
+    [row] = archive.rows("select gone_at, last_seen from report_summary")
+    assert row["gone_at"] and row["gone_at"] > row["last_seen"]
+
+
+def test_an_unreadable_warc_record_is_an_error_and_others_still_load(archive):
+    good, bad = sample_specs(2)
+    archive.capture(good.portal_id, url_of(good), report_page(good))
+    bad_id = archive.capture(bad.portal_id, url_of(bad), report_page(bad))
+    archive.db.execute("update captures set warc_offset = 3 where id = ?", [bad_id])
+    archive.db.conn.commit()
+    summary = archive.load()
+    assert summary["errors"] == 1
+    assert [r["agency"] for r in archive.rows("select agency from reports")] == [good.agency]
+    [error] = archive.rows("select * from errors where stage = 'load'")
+    assert error["capture_id"] == bad_id
+
+
+def test_search_index_holds_each_loaded_report(archive):
+    from archive.search import fts_query
+
+    spec = sample_specs(1)[0]
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load()
+    hits = archive.rows("select rowid from reports_fts where reports_fts match ?", (fts_query("公开"),))
+    assert len(hits) == 1
+    assert archive.rows("select rowid from reports_fts where reports_fts match ?", (fts_query("不存在的词语"),)) == []
+
+
+def test_an_unreadable_attachment_of_a_report_page_is_a_source_but_does_not_replace_its_numbers(archive):
+    spec = sample_specs(1)[0]
+    page_url, wps_url = url_of(spec), url_of(spec, ".wps")
+    archive.capture(spec.portal_id, page_url, report_page(spec, attachment=wps_url))
+    archive.capture(spec.portal_id, wps_url, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+                    "application/kswps", kind="attachment", referrer=page_url)
+    archive.load()
+    [report] = archive.rows("select * from reports")
+    assert report["status"] != "failed" and report["penalty"] == spec.table2["penalty"]
+    sources = archive.rows("select form, is_primary from report_sources order by form")
+    assert sources == [{"form": "html", "is_primary": 1}, {"form": "wps", "is_primary": 0}]
+
+
+def test_a_report_republished_at_a_new_url_is_a_new_version(archive):
+    spec = sample_specs(1)[0]
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load()
+    archive.new_run()
+    spec.table3["new_received"]["natural_person"] += 1
+    spec.table3["new_received"]["total"] += 1
+    for key in ("table3.new_received.natural_person", "table3.new_received.total"):
+        spec.printed.pop(key, None)
+    archive.capture(spec.portal_id, url_of(spec, "-corrected.html"), report_page(spec))
+    archive.load()
+    versions = archive.rows("select version, is_current, new_received, source_url from reports order by version")
+    assert [(v["version"], v["is_current"]) for v in versions] == [(1, 0), (2, 1)]
+    assert versions[1]["new_received"] == spec.table3["new_received"]["total"]
+    assert versions[1]["source_url"].endswith("-corrected.html")
