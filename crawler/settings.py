@@ -6,12 +6,17 @@ Our components and why they sit where they do (process_response runs from high t
 so the archive sees decoded bodies, yet every redirect hop and retry attempt is recorded.
 """
 
+import os
+
 BOT_NAME = "ogi-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # Politeness
-USER_AGENT = "ogi-archive/0.1 (+https://github.com/ogi-archive/ogi-archive; archiving government open-information annual reports)"
+# An honest User-Agent names who runs the crawl: deployments set OGI_CONTACT_URL to their
+# own page or mailto: address, so a portal's webmaster can reach a person.
+OGI_CONTACT_URL = os.environ.get("OGI_CONTACT_URL", "https://github.com/ogi-archive/ogi-archive")
+USER_AGENT = f"ogi-archive/0.1 (+{OGI_CONTACT_URL}; archiving government open-information annual reports)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
