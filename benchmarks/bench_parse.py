@@ -1,22 +1,90 @@
-"""Parser speed: HTML reports/s per core, PDF pages/s, peak RSS, and pypdfium2's raw text
-extraction on the same PDFs side by side (the floor any PDF text reader can reach).
+"""Parser speed per form: reports/s per core and each form's own peak RSS, plus pypdfium2's
+raw text extraction on the same PDFs (the floor any PDF text reader can reach).
+
+HTML is measured twice: `html_body` is the bare report body (render(spec, "html_body")),
+`html_page` the full detail pages of the sample world with their chrome, head metadata and
+信息公开 table (what the crawler really stores); `html_page_trafilatura` parses the same
+pages with only the trafilatura body step, for comparison with the default chain.
 
     .venv/bin/python benchmarks/bench_parse.py [--reports 30] [--repeat 3]
 
-Single process, so figures are per core.
+Each form runs in its own fresh process (spawned), so its peak RSS is its own and figures
+are per core; `baseline RSS` is that process after importing parsers, before parsing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import parsers  # noqa: E402
+NAMES = {"html_body": "r.html", "html_page": "r.html", "html_page_trafilatura": "r.html", "text": "r.txt",
+         "docx": "r.docx", "pdf": "r.pdf", "pypdfium2": "r.pdf"}
+
+
+def _peak_mib() -> float:
+    """This process's peak RSS. VmHWM, because ru_maxrss survives exec on Linux and would
+    report the parent's peak in a spawned child."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_form(form: str, payloads: list[bytes], repeat: int, answer) -> None:
+    """In a fresh process: parse every payload `repeat` times; send (seconds per pass, baseline, peak)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import parsers
+
+    baseline = _peak_mib()
+    if form == "pypdfium2":
+        import pypdfium2
+
+        def one(data: bytes) -> None:
+            pdf = pypdfium2.PdfDocument(data)
+            for page in pdf:
+                page.get_textpage().get_text_range()
+            pdf.close()
+    elif form == "html_page_trafilatura":
+        from parsers.html_document import document_from_html
+        from parsers.report import report_from_document
+
+        def one(data: bytes) -> None:
+            report_from_document(document_from_html(data, steps=("trafilatura",)))
+    else:
+        def one(data: bytes) -> None:
+            parsers.parse(data, name=NAMES[form])
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for data in payloads:
+            one(data)
+    answer.put(((time.perf_counter() - start) / repeat, baseline, _peak_mib()))
+
+
+def detail_pages(directory: Path, reports: int) -> list[bytes]:
+    """The sample world's full HTML detail pages of reports delivered as HTML (2021 layout)."""
+    from sample_portals.generate import generate_world
+
+    generate_world(directory, seed=2025, generated=reports)
+    manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
+    pages = []
+    for entry in manifest["reports"]:
+        if entry.get("format") == "pre-2020":
+            continue
+        for file in entry["files"]:
+            if file.get("form") == "html":
+                pages.append((directory / "sites" / entry["portal_id"] / file["path"].lstrip("/")).read_bytes())
+    return pages
 
 
 def main() -> None:
@@ -32,39 +100,35 @@ def main() -> None:
 
     specs = [s for s in generate_reports(2025, args.reports, portals.PORTALS) if s.format != "pre-2020"]
     forms = {form: [render(spec, form) for spec in specs] for form in ("html_body", "text", "docx", "pdf")}
+    with tempfile.TemporaryDirectory() as directory:
+        forms["html_page"] = detail_pages(Path(directory), args.reports)
+    forms["html_page_trafilatura"] = forms["html_page"]
+    forms["pypdfium2"] = forms["pdf"]
     pages = 0
     for data in forms["pdf"]:
         pdf = pypdfium2.PdfDocument(data)
         pages += len(pdf)
         pdf.close()
 
-    timings = {}
+    context = multiprocessing.get_context("spawn")
+    results = {}
     for form, payloads in forms.items():
-        name = {"html_body": "r.html", "text": "r.txt", "docx": "r.docx", "pdf": "r.pdf"}[form]
-        start = time.perf_counter()
-        for _ in range(args.repeat):
-            for data in payloads:
-                parsers.parse(data, name=name)
-        timings[form] = (time.perf_counter() - start) / args.repeat
+        answer = context.Queue()
+        process = context.Process(target=run_form, args=(form, payloads, args.repeat, answer))
+        process.start()
+        results[form] = answer.get()
+        process.join()
 
-    start = time.perf_counter()
-    for _ in range(args.repeat):
-        for data in forms["pdf"]:
-            pdf = pypdfium2.PdfDocument(data)
-            for page in pdf:
-                page.get_textpage().get_text_range()
-            pdf.close()
-    pdfium = (time.perf_counter() - start) / args.repeat
-
-    n = len(specs)
-    print(f"reports {n}, PDF pages {pages}, repeat {args.repeat} (one process = one core)")
-    for form, seconds in timings.items():
-        print(f"{form:9} {n / seconds:8.1f} reports/s   {1000 * seconds / n:7.2f} ms/report")
-    print(f"pdf       {pages / timings['pdf']:8.1f} pages/s (parsers: pdfplumber tables + text)")
-    print(f"pypdfium2 {pages / pdfium:8.1f} pages/s (raw text only)   ratio parsers/pdfium "
-          f"{timings['pdf'] / pdfium:.1f}x slower")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak RSS  {peak / 1024:.1f} MiB")
+    print(f"reports {len(specs)}, detail pages {len(forms['html_page'])}, PDF pages {pages}, repeat {args.repeat} "
+          f"(one process per form = one core)")
+    for form, (seconds, baseline, peak) in results.items():
+        n = len(forms[form])
+        size = sum(map(len, forms[form])) / max(n, 1) / 1024
+        print(f"{form:22} {n / seconds:8.1f} reports/s  {1000 * seconds / n:7.2f} ms/report  "
+              f"{size:6.1f} KiB/report  peak RSS {peak:6.1f} MiB (baseline {baseline:5.1f})")
+    pdf_seconds, pdfium_seconds = results["pdf"][0], results["pypdfium2"][0]
+    print(f"pdf pages/s: parsers {pages / pdf_seconds:.1f} (pdfplumber tables + text), pypdfium2 raw text "
+          f"{pages / pdfium_seconds:.1f}; parsers {pdf_seconds / pdfium_seconds:.1f}x slower")
 
 
 if __name__ == "__main__":

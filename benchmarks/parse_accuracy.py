@@ -204,7 +204,7 @@ def summary(results: dict) -> list[str]:
     for form in forms:
         cells, miss = results["cells"][form], results["cell_misses"][form]
         meta, meta_miss = results["meta"][form], results["meta_misses"][form]
-        lines.append(f"{form:6} reports {results['reports'][form]:4}  cells {cells - miss}/{cells} "
+        lines.append(f"{form:11} reports {results['reports'][form]:4}  cells {cells - miss}/{cells} "
                      f"({100 * (cells - miss) / max(cells, 1):.3f}%)  metadata {meta - meta_miss}/{meta} "
                      f"({100 * (meta - meta_miss) / max(meta, 1):.2f}%)  check mismatches {results['check_misses'][form]}")
     lines.append(f"overall cells {total_cells - total_miss}/{total_cells} "

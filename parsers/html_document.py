@@ -2,12 +2,14 @@
 
 Order matters: the head meta tags (ArticleTitle, PubDate, ContentSource…) and the 信息公开
 table (索  引  号, 发布机构, 发布日期…) are read from the whole page before anything is
-dropped. The body is the first element matching a known CMS selector (body_selectors.txt);
-failing that, the smallest element holding the section headings; failing that,
-trafilatura's XML extraction (which keeps tables). Tables are read from lxml with
-rowspan/colspan expanded, because correctness of every cell matters more than which
-library found the body. Word-pasted markup is harmless here: inline elements are joined
-without separators, so <span>1</span><span>2</span> reads 12. Pure.
+dropped. The body comes from a chain of steps (BODY_STEPS), each measurable alone with
+`benchmarks/parse_accuracy.py --body-steps`: a known CMS selector (body_selectors.txt), the
+smallest element holding the section headings, trafilatura's XML extraction (which keeps
+tables), the whole page; the first step yielding all six section headings wins, else the
+one yielding most. Chrome rules (chrome_patterns.txt) apply to whatever step won. Tables
+are read from lxml with rowspan/colspan expanded, because correctness of every cell
+matters more than which library found the body. Word-pasted markup is harmless here:
+inline elements are joined without separators, so <span>1</span><span>2</span> reads 12. Pure.
 """
 
 from __future__ import annotations
@@ -38,8 +40,12 @@ _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Honour the declared charset (HTTP header, then meta) but read gb2312/gbk as GB18030;
-    undeclared: UTF-8, then GB18030."""
+    """Strict UTF-8 first, then the declared charset (HTTP header, then meta; gb2312/gbk
+    read as GB18030), then GB18030.
+
+    UTF-8 goes first because a wrong declaration is common in both directions (GBK bytes
+    under `charset=utf-8`, UTF-8 bytes under a GBK header) and Chinese text in GBK almost
+    never decodes as valid UTF-8, while GB18030 decodes nearly any bytes, wrongly."""
     declared = []
     if content_type:
         match = _CHARSET_RE.search(content_type.encode("latin-1", "ignore"))
@@ -48,7 +54,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     match = _CHARSET_RE.search(data[:4096])
     if match:
         declared.append(match.group(1).decode("ascii", "ignore"))
-    for name in declared + ["utf-8", "gb18030"]:
+    for name in ["utf-8-sig"] + declared + ["gb18030"]:
         name = _ENCODING_ALIASES.get(name.lower(), name.lower())
         if name in ("iso-8859-1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"):
             continue  # error pages and wrong fallbacks: the bytes decide instead
@@ -124,20 +130,24 @@ def read_metadata(root) -> dict[str, str]:
     return metadata
 
 
+def _own_rows(table) -> list:
+    """The table's own <tr>s, not those of tables nested in its cells."""
+    return [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
+
+
 def _is_layout_table(table) -> bool:
-    if table.find(".//table") is not None:
-        return True
+    """A table that lays out the page rather than holding data: a cell with long text, or a
+    nested table of its own rows. A one- or two-row table inside a cell (Word wraps a label
+    that way) is read as that cell's text."""
     for cell in table.iter("td", "th"):
         if len(cell.text_content()) > 300:
             return True
-    return False
+    return any(len(_own_rows(nested)) > 2 for nested in table.iterdescendants("table"))
 
 
 def read_table(table) -> Table:
     rows = []
-    for tr in table.iter("tr"):
-        if tr.getparent() is not None and tr.getparent().tag not in ("table", "tbody", "thead", "tfoot"):
-            continue
+    for tr in _own_rows(table):
         row = []
         for cell in tr:
             if not isinstance(cell.tag, str) or cell.tag.lower() not in ("td", "th"):
@@ -215,10 +225,12 @@ def blocks_from_element(body) -> list:
 
 _SECTION_HINT = re.compile(r"(一|二|三|四|五|六)\s*[、.．]\s*(总体情况|主动公开|收到和处理|政府信息公开行政复议|存在的主要问题|其他需要报告)")
 
+# How the report body is found, in order; each step can be forced alone (benchmarks measure them).
+BODY_STEPS = ("selector", "headings", "trafilatura", "whole_page")
 
-def find_body(root):
-    """The report body element: a known CMS container, else the smallest element holding
-    every section heading found on the page, else None."""
+
+def body_by_selector(root):
+    """The first element matching a known CMS body selector (body_selectors.txt) with text."""
     for selector in body_selectors():
         try:
             found = root.cssselect(selector)
@@ -227,6 +239,11 @@ def find_body(root):
         for element in found:
             if len(element.text_content().strip()) > 50:
                 return element
+    return None
+
+
+def body_by_headings(root):
+    """The smallest element holding every section heading found on the page."""
     marks = [element for element in root.iter()
              if isinstance(element.tag, str) and element.text and _SECTION_HINT.search(element.text)]
     if not marks:
@@ -239,7 +256,16 @@ def find_body(root):
     return None
 
 
-def _trafilatura_blocks(html_text: str) -> list:
+def find_body(root):
+    """The report body element: a known CMS container, else the smallest element holding
+    every section heading found on the page, else None."""
+    body = body_by_selector(root)
+    return body if body is not None else body_by_headings(root)
+
+
+def trafilatura_blocks(html_text: str) -> list:
+    """Blocks from trafilatura's XML output (it keeps tables, padding rowspan/colspan
+    positions with empty cells itself, so spans are not expanded again here)."""
     import trafilatura
 
     xml = trafilatura.extract(html_text, output_format="xml", include_tables=True, include_comments=False,
@@ -254,8 +280,7 @@ def _trafilatura_blocks(html_text: str) -> list:
         if tag == "table":
             rows = []
             for row in element.iter("row"):
-                rows.append([(normalise_text("".join(cell.itertext())), 1, _span(cell.get("colspan") or cell.get("span")))
-                             for cell in row.iter("cell")])
+                rows.append([(normalise_text("".join(cell.itertext())), 1, 1) for cell in row.iter("cell")])
             if rows:
                 blocks.append(Table(expand_spans(rows)))
         elif tag == "head":
@@ -267,7 +292,40 @@ def _trafilatura_blocks(html_text: str) -> list:
     return blocks
 
 
-def document_from_html(data: bytes, url: str = "", content_type: str | None = None) -> Document:
+def _sections_found(blocks: list) -> int:
+    """How many of the six section headings a candidate body holds (its quality score)."""
+    from parsers.report import section_number
+
+    numbers = set()
+    for block in blocks:
+        if isinstance(block, Table):
+            for row in block.rows:
+                texts = {cell.text for cell in row if cell.text.strip()}
+                if len(texts) == 1:
+                    numbers.add(section_number(texts.pop()))
+        else:
+            numbers.add(section_number(block.text))
+    numbers.discard(None)
+    return len(numbers)
+
+
+def _step_blocks(step: str, root, text: str) -> list:
+    if step == "selector":
+        body = body_by_selector(root)
+        return blocks_from_element(body) if body is not None else []
+    if step == "headings":
+        body = body_by_headings(root)
+        return blocks_from_element(body) if body is not None else []
+    if step == "trafilatura":
+        return trafilatura_blocks(text)
+    page = root.find("body")
+    return blocks_from_element(page if page is not None else root)
+
+
+def document_from_html(data: bytes, url: str = "", content_type: str | None = None,
+                       steps: tuple[str, ...] = BODY_STEPS) -> Document:
+    """Metadata from the whole page, then the body by the first of `steps` that yields all
+    six section headings (else the step that yields most, earliest on a tie)."""
     document = Document(source_format="html")
     text = decode_html(data, content_type)
     try:
@@ -279,18 +337,21 @@ def document_from_html(data: bytes, url: str = "", content_type: str | None = No
     document.metadata = read_metadata(root)
     if url:
         document.metadata["url"] = url
-    body = find_body(root)
-    if body is not None:
-        document.blocks = blocks_from_element(body)
-        document.metadata["body_found_by"] = "selector-or-headings"
-    else:
+    best: tuple[int, str, list] | None = None
+    for step in steps:
         try:
-            document.blocks = _trafilatura_blocks(text)
-            document.metadata["body_found_by"] = "trafilatura"
-        except Exception as error:  # noqa: BLE001 - fall through to the whole page
-            document.problems.append(f"trafilatura failed: {type(error).__name__}")
-        if not document.blocks:
-            page = root.find("body")
-            document.blocks = blocks_from_element(page if page is not None else root)
-            document.metadata["body_found_by"] = "whole page"
+            blocks = _step_blocks(step, root, text)
+        except Exception as error:  # noqa: BLE001 - one failing step must not stop the chain
+            document.problems.append(f"body step {step} failed: {type(error).__name__}")
+            continue
+        if not blocks:
+            continue
+        score = _sections_found(blocks)
+        if best is None or score > best[0]:
+            best = (score, step, blocks)
+        if score == 6:
+            break
+    if best is not None:
+        document.blocks = best[2]
+        document.metadata["body_found_by"] = best[1]
     return document

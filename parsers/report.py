@@ -198,6 +198,69 @@ def parse_date(text: str | None) -> date | None:
         return None
 
 
+_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+_CN_DATE_RE = re.compile(r"([〇○零O一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月"
+                         r"\s*([一二三四五六七八九十]{1,3})\s*日")
+_ANY_DATE = (r"(?:(?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?"
+             r"|[〇○零O一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)")
+# 发布日期：2025年1月20日 anywhere in the text
+_LABELLED_DATE_RE = re.compile(r"(?:发布日期|公开日期|发布时间|印发日期)\s*[:：]?\s*(" + _ANY_DATE + ")")
+# a signature line: at most a short name (no sentence punctuation) then the date, nothing after
+_SIGNATURE_RE = re.compile(r"^[^。，,；;：:！？!?]{0,40}?\s*(" + _ANY_DATE + r")\s*$")
+CLOSING_BLOCKS = 6  # how many of the last text blocks count as the closing lines
+
+
+def _cn_small_number(text: str) -> int:
+    """一..九, 十, 十二, 二十, 三十一 -> int."""
+    if "十" not in text:
+        return _CN_DIGITS[text]
+    tens, _, units = text.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
+
+
+def parse_any_date(text: str | None) -> date | None:
+    """2025年1月20日, 2025-01-20, 2025/1/20 or 二〇二五年一月二十日 -> date."""
+    found = parse_date(text)
+    if found:
+        return found
+    match = _CN_DATE_RE.search(normalise_text(text or ""))
+    if not match:
+        return None
+    try:
+        year = int("".join(str(_CN_DIGITS[ch]) for ch in match.group(1)))
+        return date(year, _cn_small_number(match.group(2)), _cn_small_number(match.group(3)))
+    except (KeyError, ValueError):
+        return None
+
+
+def published_in_text(blocks: list[Block], year: int | None) -> tuple[date | None, str | None]:
+    """The publication date the report itself prints, and where it was found.
+
+    A `发布日期：…` statement anywhere (a date after the reporting year), else the signature
+    date: the last date standing alone (or after the agency's name) on one of the closing
+    lines, if it falls in year + 1. Unknown year: no signature date is trusted. Dates in
+    sentences (本报告统计数据从2024年1月1日至…) never count.
+    """
+    texts = [normalise_text(block.text) for block in blocks if not isinstance(block, Table)]
+    for text in texts:
+        match = _LABELLED_DATE_RE.search(text)
+        if match:
+            found = parse_any_date(match.group(1))
+            if found and (year is None or found.year > year):
+                return found, "text 发布日期"
+    if year is None:
+        return None, None
+    for text in reversed(texts[-CLOSING_BLOCKS:]):
+        for line in reversed(text.split("\n")):
+            match = _SIGNATURE_RE.match(line.strip())
+            if match:
+                found = parse_any_date(match.group(1))
+                if found and found.year == year + 1:
+                    return found, "signature line"
+    return None, None
+
+
 def agency_from_title(title: str) -> str | None:
     """中宁县徐套乡 2024 年政府信息公开工作年度报告 -> 中宁县徐套乡 (人民政府 kept as printed)."""
     title = normalise_text(title).replace("《", "").replace("》", "")
@@ -323,7 +386,12 @@ def report_from_document(document: Document) -> Report:
         if document.metadata.get(key):
             report.published = parse_date(document.metadata[key])
             if report.published:
+                report.metadata["published_from"] = f"page {key}"
                 break
+    if report.published is None:
+        report.published, source = published_in_text(blocks, report.year)
+        if source:
+            report.metadata["published_from"] = source
 
     for section in template.SECTIONS:
         number = section.number

@@ -4,8 +4,10 @@ Rows are found by their labels (labels.match_table2_row / match_table3_row), num
 read from the cells after the label, continuing onto following number-only rows when a
 rendering put them there (PDF text, flattened HTML). When a row has blank cells the
 numbers are aligned to the template's column count and the alignment that satisfies the
-row's own arithmetic wins. A row that is not printed stays None with a reason; nothing
-is ever "corrected". Pure functions over lists of cell strings.
+row's own arithmetic wins. A label wrapped over several PDF text lines keeps the numbers
+of its last line. When table 3's labels are lost altogether, its numbers are aligned to
+the template only if they fit it exactly and the row totals confirm it. A row that is not
+printed stays None with a reason; nothing is ever "corrected" or guessed. Pure functions over lists of cell strings.
 """
 
 from __future__ import annotations
@@ -91,12 +93,17 @@ def align(values: list[str], width: int, decimal: Callable[[int], bool],
     return RowReading(numbers, f"only {len(values)} of {width} cells printed")
 
 
+# A label wrapped in its cell reaches PDF text as up to this many lines, the numbers on the last.
+MAX_WRAPPED_LINES = 3
+
+
 def read_labelled_rows(rows: list[list[str]], match: Callable[[str], str | None],
                        widths: Callable[[str], int], decimal: Callable[[str, int], bool],
                        consistent: Callable[[list[Number]], bool] | None = None) -> dict[str, RowReading]:
     """Find each template row by its label and read its numbers."""
     found: dict[str, RowReading] = {}
     pending: tuple[str, list[str]] | None = None
+    wrapped = 0
 
     def finish() -> None:
         nonlocal pending
@@ -122,14 +129,23 @@ def read_labelled_rows(rows: list[list[str]], match: Callable[[str], str | None]
             if matched:
                 key, label_index = matched, index
         if key is None:
-            if pending and row and all(_blank(text) or is_number_cell(text) for text in row):
+            texts = [index for index, text in enumerate(row) if not _blank(text) and not is_number_cell(text)]
+            if pending and row and not texts:
                 pending[1].extend(row)
                 if sum(is_number_cell(text) for text in pending[1]) >= widths(pending[0]):
                     finish()
-            elif pending and any(not _blank(text) for text in row):
+            elif (pending and len(texts) == 1 and wrapped < MAX_WRAPPED_LINES
+                  and not any(is_number_cell(text) for text in pending[1])):
+                # the pending label wrapped onto this line (PDF text): its numbers follow here
+                wrapped += 1
+                pending[1].extend(row[texts[0] + 1:])
+                if sum(is_number_cell(text) for text in pending[1]) >= widths(pending[0]):
+                    finish()
+            elif pending and texts:
                 finish()
             continue
         finish()
+        wrapped = 0
         pending = (key, list(row[label_index + 1:]))
         if sum(is_number_cell(text) for text in pending[1]) >= widths(key):
             finish()
@@ -158,21 +174,54 @@ def _t3_row_consistent(numbers: list[Number]) -> bool:
     return None not in values and sum(values[:-1]) == values[-1]
 
 
+# Share of rows whose 总计 must equal the sum of their six columns before numbers that lost
+# their labels are accepted in template order: planted or real sum errors stay possible,
+# a misaligned stream (another table's numbers, a lost cell) is refused.
+UNLABELLED_ROWS_CONSISTENT = 0.8
+
+
 def read_table3(blocks: list[Block]) -> tuple[dict[str, RowReading], str | None]:
-    """Table 3 rows by label; if no label survived but exactly 175 numbers did, they are
-    aligned to the template order (the checks then confirm or refute the alignment)."""
+    """Table 3 rows by label; if no label survived, the numbers are aligned to the
+    template order only when they fit it exactly (175 numbers, or 25 lines of 7) and the
+    row totals confirm the alignment. Anything else is not guessed: every cell is None
+    with the reason."""
     rows = block_rows(blocks)
     found = read_labelled_rows(rows, match_table3_row, lambda key: TABLE3_WIDTH,
                                lambda key, i: False, _t3_row_consistent)
     if found:
         return found, None
+    return read_unlabelled_table3(rows)
+
+
+def read_unlabelled_table3(rows: list[list[str]]) -> tuple[dict[str, RowReading], str | None]:
+    """The "align to the template and confirm by the checks" path for table 3."""
+    width, height = TABLE3_WIDTH, len(template.TABLE3_ROW_KEYS)
     numbers = number_cells(rows)
-    expected = len(template.TABLE3_ROW_KEYS) * TABLE3_WIDTH
-    if len(numbers) == expected:
-        for r, key in enumerate(template.TABLE3_ROW_KEYS):
-            found[key] = RowReading([read_number(value) for value in numbers[r * TABLE3_WIDTH:(r + 1) * TABLE3_WIDTH]])
-        return found, "table 3 labels lost: 175 numbers aligned to the template order"
-    return found, None
+    if len(numbers) < width:
+        return {}, None  # no table 3 here at all: rows stay "not printed"
+    seven_lines = [row for row in rows if len(row) == width and all(is_number_cell(text) for text in row)]
+    if len(numbers) == width * height:
+        stream, shape = numbers, f"{len(numbers)} numbers"
+    elif len(seven_lines) == height:
+        stream, shape = [text for row in seven_lines for text in row], f"{height} lines of {width} numbers"
+    else:
+        reason = (f"table 3 labels lost: {len(numbers)} numbers ({len(seven_lines)} lines of {width}) do not fit "
+                  f"the template's {height} rows x {width}; not aligned")
+        return _unread_table3(reason), reason
+    found = {key: RowReading([read_number(value) for value in stream[r * width:(r + 1) * width]])
+             for r, key in enumerate(template.TABLE3_ROW_KEYS)}
+    agreeing = sum(_t3_row_consistent(reading.numbers) for reading in found.values())
+    if agreeing < UNLABELLED_ROWS_CONSISTENT * height:
+        reason = (f"table 3 labels lost: {shape} in template order, but only {agreeing}/{height} row totals "
+                  f"agree; not aligned")
+        return _unread_table3(reason), reason
+    return found, (f"table 3 labels lost: {shape} aligned to the template order "
+                   f"({agreeing}/{height} row totals agree)")
+
+
+def _unread_table3(reason: str) -> dict[str, RowReading]:
+    return {key: RowReading([Number(None, None, None, reason)] * TABLE3_WIDTH, reason)
+            for key in template.TABLE3_ROW_KEYS}
 
 
 _TABLE4_HEADER = re.compile(r"(维持|纠正|结果|审结|总计|复议|诉讼|起诉)")

@@ -63,7 +63,7 @@ def document_from_text(text: str) -> Document:
             if flat_row:
                 rows.append(flat_row)
                 flat_row = None
-            rows.append([cell.strip() for cell in line.split("\t")])
+            rows.append([cell.strip() for cell in raw_line.split("\t")])  # trailing tabs are blank cells
             continue
         if stripped == "|" and line.startswith(" ") and flat_row is not None:
             flat_row.append("")  # ` |`: an empty cell of a flattened row

@@ -1,7 +1,7 @@
 """The parser reads a generated sample world in every delivery form to the thresholds.
 
-Cell accuracy >= 99.9% overall and 100% for HTML; metadata >= 99%; planted failed checks
-fail and no other check does. Uses benchmarks/parse_accuracy.py's measurement.
+Cell accuracy >= 99.9% overall and 100% for HTML; metadata >= 99%; publication dates read
+where printed and never wrong; planted failed checks fail and no other check does. Uses benchmarks/parse_accuracy.py's measurement.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def results(tmp_path_factory):
 
 
 def test_every_form_was_parsed(results):
-    assert {"html", "pdf", "docx", "text"} <= set(results["reports"])
+    assert {"html", "pdf", "docx", "text", "text_signed"} <= set(results["reports"])
 
 
 def test_cell_accuracy(results):
@@ -42,3 +42,12 @@ def test_metadata_accuracy(results):
 
 def test_planted_checks_fail_and_others_pass(results):
     assert sum(results["check_misses"].values()) == 0, [m for m in results["misses"] if "checks" in m]
+
+
+def test_published_is_never_wrong_and_found_where_printed(results):
+    """A date is read where the rendering prints one (detail page, signature) and never
+    invented where it does not (the generator's PDF/DOCX/text carry no date: null)."""
+    published = results["published"]
+    assert all(counts["wrong"] == 0 for counts in published.values()), [m for m in results["misses"] if "published" in m]
+    for form in ("html", "text_signed"):
+        assert published[form]["found"] > 0 and published[form]["null"] == 0, (form, dict(published[form]))

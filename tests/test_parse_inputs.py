@@ -170,3 +170,43 @@ def test_mangled_html_never_raises(start, length, junk):
     mangled = HTML_REPORT[:start] + junk + HTML_REPORT[start + length:]
     report = parsers.parse(mangled.encode("utf-8"), name="a.html")
     assert not any(p.startswith("parser error") for p in report.problems), report.problems
+
+
+@pytest.fixture(scope="module")
+def generated_specs():
+    reports = pytest.importorskip("sample_portals.reports")
+    from sample_portals import portals
+
+    return [spec for spec in reports.generate_reports(2025, 6, portals.PORTALS) if spec.format == "2021"
+            and not any(spec.printed.get(path) == "" for path in spec.printed)]
+
+
+def test_cid_glyph_pdf_falls_back_to_pypdfium2(generated_specs, monkeypatch):
+    """pdfminer yields only (cid:NNN) for fonts without a ToUnicode map: the report is read
+    from pypdfium2's text instead, labels wrapped over lines included."""
+    import pdfplumber.page
+
+    from sample_portals.render import render
+
+    spec = generated_specs[0]
+    data = render(spec, "pdf")
+    real = pdfplumber.page.Page.extract_text_lines
+
+    def cid_lines(self, *args, **kwargs):
+        return [dict(line, text="".join(f"(cid:{ord(ch) % 900})" for ch in line["text"]))
+                for line in real(self, *args, **kwargs)]
+
+    monkeypatch.setattr(pdfplumber.page.Page, "extract_text_lines", cid_lines)
+    report = parsers.parse(data, name="r.pdf")
+    assert any("pypdfium2" in problem for problem in report.problems)
+    assert (report.table2, report.table3, report.table4) == (spec.table2, spec.table3, spec.table4)
+    assert report.year == spec.year and report.sections["6"]
+
+
+def test_trailing_tabs_are_blank_cells():
+    """`规章\t\t\t`: a row printed with empty cells for zero keeps its three blank cells."""
+    text = "二、主动公开政府信息情况\n信息内容\t本年制发件数\t本年废止件数\t现行有效件数\n规章\t\t\t\n行政规范性文件\t7\t3\t52\n"
+    report = parsers.parse(text.encode(), name="r.txt")
+    assert report.table2["regulations"] == {"issued": 0, "repealed": 0, "in_force": 0}
+    assert report.table2["normative_documents"] == {"issued": 7, "repealed": 3, "in_force": 52}
+    assert {c.flag for c in report.cells if c.row_key == "regulations"} == {"blank"}
