@@ -293,11 +293,21 @@ def level_of(agency: str | None) -> str:
     return "unknown"
 
 
+# A sentence that mentions the report ("现将…年度报告发布如下") is not its title.
+_NOT_A_TITLE = re.compile(r"^(现将|根据|按照|依据|关于印发)|如下|[。；]")
+
+
 def find_title(document: Document, preamble: list[Block], blocks: list[Block]) -> str | None:
+    """The report's title: the page's ArticleTitle when it names a report (the CMS field
+    is what the publisher typed as the title), else the first short line that does."""
+    article_title = normalise_text(document.metadata.get("ArticleTitle") or "")
+    if "报告" in article_title:
+        return article_title
     for block in preamble + blocks[:5]:
-        if not isinstance(block, Table) and "报告" in block.text and len(block.text) <= 80:
-            return clean_text(block.text).strip("# *")
-    title = document.metadata.get("ArticleTitle") or document.metadata.get("title")
+        text = clean_text(block.text).strip("# *") if not isinstance(block, Table) else ""
+        if "报告" in text and len(text) <= 80 and not _NOT_A_TITLE.search(text):
+            return text
+    title = article_title or document.metadata.get("title")
     return normalise_text(title) if title else None
 
 
@@ -348,6 +358,23 @@ def _record(report: Report, table: str, row: str, col: str, number, row_reason: 
         report.cells.append(Cell(table, row, col, number.value, number.printed, number.flag, reason))
 
 
+PRE_2020_REASON = "pre-2020 layout: the 2021 template's tables do not exist in this report"
+
+
+def _fill_pre_2020(report: Report, blocks: list[Block]) -> None:
+    """Reports for 2019 and earlier follow the older, looser layout (one 统计指标 table, other
+    section headings): keep the whole text, in section 1, and leave the 2021 tables NULL
+    with the reason rather than forcing old numbers into new rows."""
+    report.format = "pre-2020"
+    report.sections["1"] = "\n".join(
+        clean_text(block.text) for block in blocks if not isinstance(block, Table)).strip() or None
+    for fill in (_fill_table2, _fill_table3, _fill_table4):
+        fill(report, [])
+    for cell in report.cells:
+        cell.reason = PRE_2020_REASON
+    report.problems.append("pre-2020 layout: whole text kept in section 1; tables 2-4 of the 2021 template do not apply")
+
+
 def _missing_summary(report: Report) -> list[str]:
     problems = []
     for table in ("table2", "table3", "table4"):
@@ -393,26 +420,28 @@ def report_from_document(document: Document) -> Report:
         if source:
             report.metadata["published_from"] = source
 
-    for section in template.SECTIONS:
-        number = section.number
-        report.sections[number] = (section_text(sections[number], with_tables=number in "156")
-                                   if number in sections else None)
-    missing_sections = [s.number for s in template.SECTIONS if s.number not in sections]
-    if missing_sections:
-        report.problems.append(f"section headings not found: {', '.join(missing_sections)}")
-
-    _fill_table2(report, sections.get("2", blocks))
-    _fill_table3(report, sections.get("3", blocks))
-    _fill_table4(report, sections.get("4", blocks))
-    report.problems.extend(_missing_summary(report))
-
     has_old_layout = any(isinstance(b, Table) and "统计指标" in _block_text(b) for b in blocks)
     if has_old_layout or (report.year is not None and report.year <= 2019):
-        report.format = "pre-2020"
-    elif any(report.table3[key]["total"] is not None for key in template.TABLE3_ROW_KEYS):
-        report.format = "2021"
+        _fill_pre_2020(report, blocks)
+    else:
+        for section in template.SECTIONS:
+            number = section.number
+            report.sections[number] = (section_text(sections[number], with_tables=number in "156")
+                                       if number in sections else None)
+        missing_sections = [s.number for s in template.SECTIONS if s.number not in sections]
+        if missing_sections:
+            report.problems.append(f"section headings not found: {', '.join(missing_sections)}")
+
+        _fill_table2(report, sections.get("2", blocks))
+        _fill_table3(report, sections.get("3", blocks))
+        _fill_table4(report, sections.get("4", blocks))
+        report.problems.extend(_missing_summary(report))
+        if any(report.table3[key]["total"] is not None for key in template.TABLE3_ROW_KEYS):
+            report.format = "2021"
 
     report.checks = run_checks(report)
+    if report.format == "pre-2020":  # the 2021 arithmetic does not apply to the old layout
+        report.checks = [check for check in report.checks if check.rule == "timeliness"]
     nothing_read = all(cell.value is None for cell in report.cells) and not any(report.sections.values())
     if nothing_read:
         report.status = "failed"

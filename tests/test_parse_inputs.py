@@ -210,3 +210,32 @@ def test_trailing_tabs_are_blank_cells():
     assert report.table2["regulations"] == {"issued": 0, "repealed": 0, "in_force": 0}
     assert report.table2["normative_documents"] == {"issued": 7, "repealed": 3, "in_force": 52}
     assert {c.flag for c in report.cells if c.row_key == "regulations"} == {"blank"}
+
+
+def test_a_landing_page_takes_its_title_from_the_page_not_from_the_sentence_announcing_it():
+    """Detail pages that only link the PDF say "现将…年度报告发布如下": the agency is the
+    one the page's ArticleTitle names, so the page and its PDF key to one report."""
+    page = (
+        '<html><head><meta name="ArticleTitle" content="浑源县北岳街道办事处2025年政府信息公开工作年度报告">'
+        "</head><body><div class='TRS_Editor'><p>现将浑源县北岳街道办事处2025年度政府信息公开工作年度报告发布如下。</p>"
+        "<p>附件：<a href='/files/a.pdf'>年度报告.pdf</a></p></div></body></html>"
+    ).encode("utf-8")
+    report = parsers.parse(page, "t20260126_1.html")
+    assert report.agency == "浑源县北岳街道办事处"
+    assert report.year == 2025
+    assert report.status == "failed"  # no tables on the page itself: the PDF is the report
+
+
+def test_a_pre_2020_report_keeps_its_text_and_leaves_the_2021_tables_null_with_the_reason():
+    text = (
+        "某县某镇2019年政府信息公开工作年度报告\n"
+        "一、概述\n2019年，某镇主动公开政府信息240条。\n"
+        "二、主动公开政府信息情况\n统计指标\t单位\t统计数\n主动公开政府信息数\t条\t240\n"
+        "三、依申请公开政府信息情况\n本年度未收到政府信息公开申请。\n"
+    ).encode("utf-8")
+    report = parsers.parse(text, "2019.txt")
+    assert report.format == "pre-2020"
+    assert "主动公开政府信息240条" in report.sections["1"]
+    assert report.table3["new_received"]["total"] is None
+    assert all(cell.value is None and "pre-2020" in cell.reason for cell in report.cells)
+    assert all(check.rule == "timeliness" for check in report.checks)
