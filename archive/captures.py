@@ -13,12 +13,13 @@ run; that URL is then simply fetched again. Rows and records stay equal in numbe
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
 
-from archive.warc import ArchivedResponse, RecordLocation, complete_length, read_record
+from archive.warc import ArchivedResponse, RecordLocation, read_record
 
 
 def now_iso() -> str:
@@ -148,35 +149,81 @@ def record_error(db: sqlite_utils.Database, *, run_id: int | None, portal_id: st
 
 
 # -- recovery ---------------------------------------------------------------------------
-def repair_warcs(db: sqlite_utils.Database, warc_dir: Path) -> list[tuple[str, int, int]]:
-    """Cut each WARC file back to its last indexed record (or its whole first member).
+class ArchiveIndexMissing(RuntimeError):
+    """DIR/warc holds archived records that DIR/ogi.db does not index."""
 
-    Returns (file, old size, new size) for each file cut. Only bytes no captures row
-    points at are removed: a torn record, or a request/response pair whose row was never
-    written because the process died in between.
+
+def mark_interrupted_runs_since(db: sqlite_utils.Database) -> str | None:
+    """Mark runs still 'running' (killed) as interrupted; return the earliest one's start."""
+    row = db.execute("select min(started_at) from crawl_runs where status = 'running'").fetchone()
+    mark_interrupted_runs(db)
+    return row[0] if row else None
+
+
+def repair_warcs(db: sqlite_utils.Database, warc_dir: Path,
+                 interrupted_since: str | None = None) -> list[tuple[str, int, int]]:
+    """After a killed run, set aside the WARC bytes no captures row points at.
+
+    Returns (file, old size, new size) for each file repaired. Bytes are never deleted:
+    the unindexed tail of a file (a torn record, or a pair whose row was never written)
+    is moved to DIR/warc/quarantine/ before the file is cut back to its last indexed
+    record, so the next writer starts from whole records and an archivist can still
+    inspect what the killed run received. Files written by the killed run that hold no
+    indexed record at all move to quarantine whole.
+
+    Refuses (ArchiveIndexMissing) when WARC files exist but the index has no row at all:
+    a lost or replaced ogi.db must not make a crawl cut the archive it does not know.
     """
-    cut = []
-    for path in sorted(Path(warc_dir).glob("*.warc.gz")):
+    warc_dir = Path(warc_dir)
+    paths = sorted(warc_dir.glob("*.warc.gz"))
+    if not paths:
+        return []
+    indexed = db.execute("select count(*) from captures").fetchone()[0]
+    if indexed == 0 and any(path.stat().st_size > _first_member_end(path) for path in paths):
+        raise ArchiveIndexMissing(
+            f"{warc_dir} holds {len(paths)} WARC file(s) that {db.conn.execute('pragma database_list').fetchone()[2]} "
+            "does not index: restore the database, or move the files elsewhere, before crawling")
+    if interrupted_since is None:
+        return []  # the last run closed its files: nothing can be torn
+    repaired = []
+    for path in paths:
         row = db.execute(
             "select max(warc_offset + warc_length) from captures where warc_file = ?", [path.name]
         ).fetchone()
         indexed_end = row[0] if row and row[0] else None
         size = path.stat().st_size
         if indexed_end is None:
-            # no row: keep only the warcinfo record, if it is whole
-            keep = complete_length(path)
-            first_member_end = _first_member_end(path)
-            keep = min(keep, first_member_end)
-        else:
-            keep = indexed_end
-        if keep == 0:
-            path.unlink()
-            cut.append((path.name, size, 0))
-        elif keep < size:
+            written_since = _iso_mtime(path) >= interrupted_since
+            if written_since and size > _first_member_end(path):
+                _quarantine(path, 0, size)
+                repaired.append((path.name, size, 0))
+            continue
+        if indexed_end < size:
+            _quarantine(path, indexed_end, size)
             with open(path, "r+b") as stream:
-                stream.truncate(keep)
-            cut.append((path.name, size, keep))
-    return cut
+                stream.truncate(indexed_end)
+            repaired.append((path.name, size, indexed_end))
+    return repaired
+
+
+def _iso_mtime(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+
+
+def _quarantine(path: Path, start: int, end: int) -> Path:
+    """Copy bytes start..end of a WARC to DIR/warc/quarantine/ (a whole file is moved)."""
+    quarantine = path.parent / "quarantine"
+    quarantine.mkdir(exist_ok=True)
+    target = quarantine / f"{path.name}.{start}-{end}"
+    if start == 0:
+        path.rename(target)
+        return target
+    with open(path, "rb") as source, open(target, "xb") as sink:
+        source.seek(start)
+        sink.write(source.read(end - start))
+        sink.flush()
+        os.fsync(sink.fileno())
+    return target
 
 
 def _first_member_end(path: Path) -> int:

@@ -6,7 +6,7 @@ process, so call `crawl()` once per process (tests run it in a subprocess).
 
 Why the lock and the repair: a timer may fire while a slow run is still going (the lock
 makes the second run exit non-zero at once), and a run may be killed (-9) mid-write; the
-next run marks it interrupted, cuts the torn/unindexed WARC tail (archive.captures.repair_warcs)
+next run marks it interrupted, sets the torn/unindexed WARC tail aside in DIR/warc/quarantine/ (archive.captures.repair_warcs)
 and starts a new WARC file. Nothing archived is lost: known report pages are asked again
 conditionally, so what the killed run already stored comes back as "unchanged".
 """
@@ -51,8 +51,8 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
     try:
         portals = load_registry(registry)
         db = open_db(data_dir / "ogi.db")
-        captures.mark_interrupted_runs(db)
-        captures.repair_warcs(db, data_dir / "warc")
+        interrupted_since = captures.mark_interrupted_runs_since(db)
+        captures.repair_warcs(db, data_dir / "warc", interrupted_since)
         captures.upsert_portals(db, portals)
         run_id = captures.start_run(db)
         db.conn.commit()

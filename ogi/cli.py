@@ -60,6 +60,7 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     Safe under cron: exit 0 when the run finished, 1 when it did not finish cleanly,
     3 when another run holds the lock; the last line is a one-line summary.
     """
+    from archive.captures import ArchiveIndexMissing
     from crawler.registry import load_registry
     from crawler.run import CrawlLocked, one_line, setting_value
     from crawler.run import crawl as run_crawl
@@ -82,6 +83,8 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     except CrawlLocked as locked:
         click.echo(f"ogi crawl: {locked}", err=True)
         sys.exit(3)
+    except ArchiveIndexMissing as missing:
+        raise click.ClickException(str(missing)) from None
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else one_line(summary))
     sys.exit(0 if summary.get("status") == "finished" else 1)
 

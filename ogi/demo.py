@@ -39,13 +39,21 @@ def run_demo(
     manifest = generate_world(world_dir, seed=seed, generated=generated)
     echo(f"sample portals: {len(manifest['portals'])} portals, {len(manifest['reports'])} reports in {world_dir}")
 
-    with serve_world(world_dir, ports=DEMO_PORTS) as world:
+    try:
+        world = serve_world(world_dir, ports=DEMO_PORTS).start()
+    except OSError as busy:
+        echo(f"ports {min(DEMO_PORTS.values())}-{max(DEMO_PORTS.values())} not free ({busy.strerror}): "
+             "serving the sample portals on free ports instead (their URLs differ from earlier runs)")
+        world = serve_world(world_dir).start()
+    try:
         registry_path = world_dir / "registry.json"
         registry_path.write_text(json.dumps(world.registry(), ensure_ascii=False, indent=2), encoding="utf-8")
         for entry in world.registry():
             echo(f"  serving {entry['id']:<10} {entry['start_urls'][0]}")
         crawl_line = crawl_in_child(data_dir, registry_path)
         echo(crawl_line)
+    finally:
+        world.stop()
 
     summary = load_archive(data_dir)
     echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))

@@ -123,7 +123,11 @@ class SampleWorld:
     def start(self) -> "SampleWorld":
         for portal_id in sorted(self.portals):
             handler = type(f"{portal_id}Handler", (_PortalHandler,), {"world": self, "portal_id": portal_id})
-            server = ThreadingHTTPServer(("127.0.0.1", self.ports.get(portal_id, 0)), handler)
+            try:
+                server = ThreadingHTTPServer(("127.0.0.1", self.ports.get(portal_id, 0)), handler)
+            except OSError:
+                self.stop()  # don't leave the portals already started behind
+                raise
             server.daemon_threads = True
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                       name=f"sample-{portal_id}", daemon=True)

@@ -101,8 +101,25 @@ def test_read_capture_resolves_revisit_and_repair_cuts_torn_tail(tmp_path):
     path = warc_dir / first.warc_file
     with open(path, "ab") as stream:  # and a torn half record
         stream.write(path.read_bytes()[first.offset:first.offset + first.length // 2])
-    cut = captures.repair_warcs(db, warc_dir)
+    size_before = path.stat().st_size
+    assert captures.repair_warcs(db, warc_dir) == []  # no run was interrupted: nothing touched
+    cut = captures.repair_warcs(db, warc_dir, interrupted_since="2000-01-01T00:00:00+00:00")
     assert cut and path.stat().st_size == again.offset + again.length
+    (kept,) = (warc_dir / "quarantine").iterdir()  # the cut bytes are set aside, not lost
+    assert kept.stat().st_size == size_before - path.stat().st_size
     assert subprocess.run([WARCIO, "check", str(path)]).returncode == 0
     resolved = captures.read_capture(db, warc_dir, db["captures"].get(2))
     assert resolved.record_type == "revisit" and resolved.payload == BODY
+
+
+def test_a_crawl_refuses_to_touch_warcs_its_database_does_not_index(tmp_path):
+    """A lost or replaced ogi.db must not make the next crawl cut the archive."""
+    warc_dir = tmp_path / "warc"
+    writer = WarcWriter(warc_dir)
+    location = write_one(writer)
+    writer.close()
+    size = (warc_dir / location.warc_file).stat().st_size
+    db = open_db(tmp_path / "new.db")
+    with pytest.raises(captures.ArchiveIndexMissing):
+        captures.repair_warcs(db, warc_dir, interrupted_since="2000-01-01T00:00:00+00:00")
+    assert (warc_dir / location.warc_file).stat().st_size == size
