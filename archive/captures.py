@@ -49,9 +49,12 @@ def start_run(db: sqlite_utils.Database) -> int:
     return table.last_pk
 
 
+RUN_FIGURES = ("requests", "bytes_received", "new_captures", "unchanged", "gone", "errors", "blocked")
+
+
 def finish_run(db: sqlite_utils.Database, run_id: int, summary: dict, status: str) -> None:
-    row = {key: summary.get(key, 0) for key in
-           ("requests", "bytes_received", "new_captures", "unchanged", "gone", "errors", "blocked")}
+    """Close a run's row; a figure the run never counted stays NULL, not 0."""
+    row = {key: summary.get(key) for key in RUN_FIGURES}
     row["per_portal"] = json.dumps(summary.get("per_portal", {}), ensure_ascii=False, sort_keys=True)
     row["finished_at"] = now_iso()
     row["status"] = status
@@ -59,8 +62,23 @@ def finish_run(db: sqlite_utils.Database, run_id: int, summary: dict, status: st
 
 
 def mark_interrupted_runs(db: sqlite_utils.Database) -> None:
-    """A run still 'running' when a new one starts (under the lock) was killed."""
-    db.execute("update crawl_runs set status = 'interrupted' where status = 'running'")
+    """A run still 'running' when a new one starts (under the lock) was killed: mark it
+    interrupted and recover what its captures and errors rows tell (bytes received are
+    not recoverable and stay NULL)."""
+    db.execute(
+        """
+        update crawl_runs set status = 'interrupted',
+          requests = (select count(*) from captures c where c.run_id = crawl_runs.id),
+          new_captures = (select count(*) from captures c
+                          where c.run_id = crawl_runs.id and c.outcome in ('new', 'changed')),
+          unchanged = (select count(*) from captures c where c.run_id = crawl_runs.id and c.outcome = 'unchanged'),
+          gone = (select count(*) from captures c where c.run_id = crawl_runs.id and c.outcome = 'gone'),
+          errors = (select count(*) from errors e
+                    where e.run_id = crawl_runs.id and e.stage = 'crawl' and e.kind != 'blocked'),
+          blocked = (select count(*) from captures c where c.run_id = crawl_runs.id and c.outcome = 'blocked')
+        where status = 'running'
+        """
+    )
     db.conn.commit()
 
 

@@ -29,7 +29,11 @@ def normalize_title(text: str | None) -> str:
 
 
 def is_lookalike(title: str) -> bool:
+    """政府工作报告, 指南, a 通知 about compiling reports…; but not a notice that publishes
+    the report itself (关于印发…政府信息公开工作年度报告的通知)."""
     title = normalize_title(title)
+    if any(re.search(pattern, title) for pattern in rules().get("lookalike_exceptions", [])):
+        return False
     return any(p in title for p in rules()["lookalike_patterns"])
 
 

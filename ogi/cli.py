@@ -72,6 +72,9 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
             raise click.ClickException(f"no portal in the registry has id {', '.join(portal_ids)}")
     settings = {}
     if local:
+        not_local = [entry["id"] for entry in entries if not entry.get("local")]
+        if not_local:  # politeness is only ours to switch off on our own sample portals
+            raise click.ClickException(f"--local is for the sample portals; not local: {', '.join(not_local)}")
         from crawler.settings import LOCAL_TEST_SETTINGS
 
         settings.update(LOCAL_TEST_SETTINGS)
@@ -132,6 +135,8 @@ def load(data_dir: Path) -> None:
     """Re-parse every archived report capture and load reports, cells and checks into DIR/ogi.db."""
     from archive.load import load_archive
 
+    if not (data_dir / "ogi.db").exists() and not (data_dir / "warc").exists():
+        raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
     summary = load_archive(data_dir)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
 
@@ -160,6 +165,8 @@ def status(data_dir: Path, as_json: bool) -> None:
     else:
         for key, value in figures.items():
             click.echo(f"{key}: {value}")
+    if not figures["exists"]:  # a monitor must notice a wrong path
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def test_every_lookalike_pattern_rejects_a_report_shaped_title(pattern):
 
 @pytest.mark.parametrize("title", [REPORT, "盐池县王乐井乡2021年政府信息公开年报",
                                    "浑源县人力资源和社会保障局2023 年政府信息公开工作年度报告",
-                                   "隆德县 2022 年度 政府信息公开 工作年度报告"])
+                                   "隆德县 2022 年度 政府信息公开 工作年度报告",
+                                   "洛宁县人民政府办公室关于印发洛宁县2023年政府信息公开工作年度报告的通知"])
 def test_report_titles_are_reports(title):
     assert linkrules.is_report_title(title)
 
