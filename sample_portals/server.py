@@ -182,6 +182,10 @@ class SampleWorld:
         """`handler(request_handler)` writes the whole response for requests to `path` (with or without its query)."""
         self._routes[(portal_id, path)] = handler
 
+    def remove_route(self, portal_id: str, path: str) -> None:
+        """Undo add_route: the path serves its static file (or 404) again."""
+        self._routes.pop((portal_id, path), None)
+
     # --- serving ---
     def _static(self, portal_id: str, key: str):
         """(key, body, last_modified) for a file key, overrides first; None if absent."""

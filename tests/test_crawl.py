@@ -298,7 +298,7 @@ def test_killed_run_resumes_without_losing_or_duplicating(world, tmp_path):
     registry_file = tmp_path / "registry.json"
     registry_file.write_text(json.dumps(world.registry(), ensure_ascii=False), encoding="utf-8")
     args = [sys.executable, "-m", "ogi.cli", "crawl", "--data", str(data_dir), "--registry", str(registry_file),
-            "--local", "--set", "CONCURRENT_REQUESTS=2", "--set", "DOWNLOAD_DELAY=0.05"]
+            "--local", "--set", "CONCURRENT_REQUESTS=2", "--set", "DOWNLOAD_DELAY=0.1"]
     child = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -309,6 +309,7 @@ def test_killed_run_resumes_without_losing_or_duplicating(world, tmp_path):
                     break
             except sqlite3.OperationalError:
                 pass
+    assert child.poll() is None, "the crawl ended before it could be killed: slow it down further"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     summary = summary_of(run_crawl(data_dir, registry_file))
@@ -327,14 +328,17 @@ def test_killed_run_resumes_without_losing_or_duplicating(world, tmp_path):
 
 
 def test_robots_disallow_is_obeyed_and_recorded(world, tmp_path):
-    """Runs last: it closes one portal of the shared world with `Disallow: /`."""
+    """One portal of the shared world says `Disallow: /` for the length of this test."""
     def disallow_all(request):
         request.send_body(200, b"User-agent: *\nDisallow: /\n", "text/plain")
 
     world.add_route("yanchi", "/robots.txt", disallow_all)
     registry = [entry for entry in world.registry() if entry["id"] in ("yanchi", "zhongning")]
     data_dir = tmp_path / "data"
-    summary = summary_of(run_crawl(data_dir, registry))
+    try:
+        summary = summary_of(run_crawl(data_dir, registry))
+    finally:
+        world.remove_route("yanchi", "/robots.txt")
     fetched = query(data_dir, "select kind, count(*) from captures where portal_id = 'yanchi' group by kind")
     assert fetched == [("robots", 1)]
     assert query(data_dir, "select count(*) from errors where portal_id = 'yanchi' and kind = 'robots'")[0][0] >= 1
