@@ -1,7 +1,7 @@
 """`ogi serve`: publish DIR/ogi.db with Datasette, read-only.
 
 May touch: reads DIR/ogi.db and DIR/warc/; writes nothing (the database is opened
-immutable, so no statement and no plugin can change it, and Datasette may cache counts).
+immutable, so no statement and no plugin can change it, and we count rows once at start).
 Metadata (titles, column meanings in Chinese and English, facets, canned queries) lives in
 archive/metadata.json, not in code; the ogi_archive plugin (archive.datasette_plugin)
 adds bigram search and the archived originals at /-/archive/{capture_id}.
@@ -43,15 +43,41 @@ def checkpoint(db_path: Path) -> None:
         conn.close()
 
 
+def row_counts(db_path: Path) -> dict:
+    """Datasette's inspect data for DIR/ogi.db: the row count of every table and view.
+
+    Why: the file is served immutable, so its counts cannot change while we serve it, yet
+    Datasette runs `select count(*)` on every unfiltered table page. For table3_wide that is
+    2.5 million joined rows (~200 ms) on 100,000 reports. Counting once here is Datasette's
+    own `datasette inspect` mechanism. `hash` is left empty: hashing a multi-GB file
+    would delay the index page by seconds and nothing we serve depends on it.
+    """
+    conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    try:
+        names = [row[0] for row in conn.execute(
+            "select name from sqlite_master where type in ('table', 'view')"
+            " and name not like 'sqlite_%' and sql not like 'create virtual table%'")]
+        tables = {}
+        for name in names:
+            try:
+                tables[name] = {"count": conn.execute(f'select count(*) from "{name}"').fetchone()[0]}
+            except sqlite3.Error:  # e.g. an FTS shadow table or a view over something missing
+                continue
+    finally:
+        conn.close()
+    return {"hash": None, "size": db_path.stat().st_size, "file": str(db_path), "tables": tables}
+
+
 def build_datasette(data_dir: Path) -> Datasette:
-    """A Datasette over DIR/ogi.db, immutable, with our metadata and settings."""
+    """A Datasette over DIR/ogi.db, immutable, with our metadata, settings and row counts."""
     db_path = Path(data_dir) / "ogi.db"
     if not db_path.exists():
         raise FileNotFoundError(f"{db_path} does not exist: run `ogi load --data {data_dir}` first")
     checkpoint(db_path)
     meta = metadata()
     meta.setdefault("plugins", {})["ogi-archive"] = {"warc_dir": str((Path(data_dir) / "warc").resolve())}
-    return Datasette(immutables=[str(db_path)], metadata=meta, settings=SETTINGS)
+    return Datasette(immutables=[str(db_path)], metadata=meta, settings=SETTINGS,
+                     inspect_data={db_path.stem: row_counts(db_path)})
 
 
 def serve(data_dir: Path, port: int = 8001, host: str = "127.0.0.1") -> None:

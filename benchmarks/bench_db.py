@@ -225,7 +225,7 @@ def latency_paths() -> dict[str, str]:
     return paths
 
 
-def bench_latency(data_dir: Path, repeat: int) -> dict:
+def bench_latency(data_dir: Path, repeat: int, only: str | None = None) -> dict:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "archive.serve", "--data", str(data_dir), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -240,6 +240,8 @@ def bench_latency(data_dir: Path, repeat: int) -> dict:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             for label, path in latency_paths().items():
+                if only and only not in label:
+                    continue
                 client.get(path)  # warm the page cache once
                 times, status = [], None
                 for _ in range(repeat):
@@ -263,27 +265,47 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="requests per query")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--synthetic-cache", type=Path,
+                        help="reuse the synthetic ogi.db kept here (built and kept on first use); new"
+                             " migrations are applied to the copy, so iterate here, measure fresh at the end")
+    parser.add_argument("--skip-load", action="store_true", help="skip the load-rate part")
+    parser.add_argument("--only", help="measure only requests whose label contains this text")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="ogi-bench-db-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        print(f"== load rate: {args.load_reports} generated report pages, real parser")
-        load = bench_load(work, args.load_reports)
-        print(f"  {load['reports']} reports, {load['cells']:,} cells in {load['seconds']:.1f} s: "
-              f"{load['reports_per_s']:.1f} reports/s, {load['cells_per_s']:,.0f} cells/s; "
-              f"second load (nothing new) {load['reload_seconds']:.2f} s")
+        if not args.skip_load:
+            print(f"== load rate: {args.load_reports} generated report pages, real parser")
+            load = bench_load(work, args.load_reports)
+            print(f"  {load['reports']} reports, {load['cells']:,} cells in {load['seconds']:.1f} s: "
+                  f"{load['reports_per_s']:.1f} reports/s, {load['cells_per_s']:,.0f} cells/s; "
+                  f"second load (nothing new) {load['reload_seconds']:.2f} s")
 
         print(f"== synthetic archive: {args.reports:,} reports")
         synthetic_dir = work / "synthetic"
-        built = build_synthetic(synthetic_dir, args.reports)
-        print(f"  {built['reports']:,} reports, {built['cells']:,} cells, {built['checks']:,} checks "
-              f"built in {built['seconds']:.0f} s")
+        cached = args.synthetic_cache / f"ogi-{args.reports}.db" if args.synthetic_cache else None
+        if cached and cached.exists():
+            synthetic_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cached, synthetic_dir / "ogi.db")
+            started = time.perf_counter()
+            db = open_db(synthetic_dir / "ogi.db")  # applies migrations newer than the cache
+            db.execute("analyze")
+            db.execute("pragma wal_checkpoint(truncate)")
+            db.conn.close()
+            print(f"  reused {cached}; migrated in {time.perf_counter() - started:.0f} s")
+        else:
+            built = build_synthetic(synthetic_dir, args.reports)
+            print(f"  {built['reports']:,} reports, {built['cells']:,} cells, {built['checks']:,} checks "
+                  f"built in {built['seconds']:.0f} s")
+            if cached:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(synthetic_dir / "ogi.db", cached)
         size = database_size(synthetic_dir / "ogi.db")
         print(f"  database size {size['bytes'] / 1e6:,.0f} MB; largest: " + ", ".join(
             f"{name} {pages / 1e6:,.0f} MB" for name, pages in size["largest"].items()))
 
         print(f"== latency over HTTP (python -m archive.serve), {args.repeat} requests each")
-        figures = bench_latency(synthetic_dir, args.repeat)
+        figures = bench_latency(synthetic_dir, args.repeat, args.only)
         width = max(map(len, figures))
         for label, figure in figures.items():
             flag = "" if figure["p95"] < 200 else "  <-- over 200 ms"

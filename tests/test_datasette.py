@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sqlite3
 from urllib.parse import quote
 
 import pytest
@@ -204,3 +205,26 @@ def test_database_is_served_immutable_with_a_time_limit(world):
     response = get(datasette, f"/ogi.json?sql={quote(slow)}")
     assert response.status_code >= 400 and "interrupted" in response.text.lower()
     assert json.loads(get(datasette, "/-/metadata.json").text)["databases"]["ogi"]["tables"]["reports"]["fts_table"] == "reports_fts"
+
+
+def test_agencies_missing_a_year_leaves_out_agencies_that_published_it(world):
+    spec = world["specs"][0]
+    missing = rows(world["datasette"], f"/ogi/agencies_missing_year.json?year={spec.year}")
+    assert spec.agency not in {r["agency"] for r in missing}
+    later = rows(world["datasette"], f"/ogi/agencies_missing_year.json?year={spec.year + 1}")
+    [row] = [r for r in later if r["agency"] == spec.agency]
+    assert row["last_year_published"] == spec.year and row["years_published"] == 1
+
+
+def test_table_pages_show_the_true_row_count(world):
+    """Row counts are counted once at start (the file is immutable), and must be the real ones."""
+    conn = sqlite3.connect(f"file:{world['db_file']}?immutable=1", uri=True)
+    try:
+        for table in ("table3_wide", "report_summary", "reports"):
+            expected = conn.execute(f"select count(*) from {table}").fetchone()[0]
+            page = get(world["datasette"], f"/ogi/{table}.json").json()
+            assert page["filtered_table_rows_count"] == expected, table
+        searched = get(world["datasette"], f"/ogi/report_summary.json?_search={quote('罚款')}").json()
+        assert searched["filtered_table_rows_count"] == 1
+    finally:
+        conn.close()

@@ -307,3 +307,27 @@ def test_a_report_republished_at_a_new_url_is_a_new_version(archive):
     assert [(v["version"], v["is_current"]) for v in versions] == [(1, 0), (2, 1)]
     assert versions[1]["new_received"] == spec.table3["new_received"]["total"]
     assert versions[1]["source_url"].endswith("-corrected.html")
+
+
+def test_report_summary_follows_every_change_to_reports(archive):
+    """report_summary reads current_reports, a copy kept by triggers: after new versions,
+    a second form and a removal it must still equal the current rows of `reports`."""
+    first, second = sample_specs(2, seed=5)
+    archive.capture(first.portal_id, url_of(first), report_page(first))
+    archive.capture(second.portal_id, url_of(second), report_page(second))
+    archive.load()
+    archive.new_run()
+    first.table2["penalty"] = first.table2["penalty"] + 3
+    first.printed.pop("table2.penalty", None)
+    archive.capture(first.portal_id, url_of(first), report_page(first), outcome="changed")
+    archive.gone(second.portal_id, url_of(second))
+    archive.load()
+    columns = ("id, report_key, agency, level, province, city, county, admin_code, year, title, published,"
+               " status, format, source_url, '/-/archive/' || source_capture_id as archived_url,"
+               " penalty, licensing, coercion, fees, new_received, carried_over, granted, partially_granted,"
+               " total_processed, carried_forward, review_total, litigation_total, checks_failed,"
+               " version, first_seen, last_seen, gone_at")
+    expected = archive.rows(f"select {columns} from reports where is_current = 1 order by id")
+    assert archive.rows("select * from report_summary order by id") == expected
+    assert len(expected) == 2 and {row["version"] for row in expected} == {1, 2}
+    assert any(row["gone_at"] for row in expected)
