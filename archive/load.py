@@ -7,8 +7,8 @@ load can be repeated at any time with a newer parser.
 
 Why it works capture by capture, each in its own transaction: a capture that cannot be
 read or parsed must not take other reports down with it, and a capture already attributed
-(in report_sources, or in errors with stage "load") is skipped, which makes loading twice
-add nothing.
+(a `loaded_captures` row) is skipped, which makes loading twice add nothing. `--rebuild`
+forgets what was derived and re-parses every capture with the current parser.
 
 How captures become reports (one row per report *version*):
 - report_key = portal + normalised agency + year, so the HTML page and the PDF of one
@@ -16,12 +16,13 @@ How captures become reports (one row per report *version*):
   year, an attachment joins the report of the page that links it (captures.referrer),
   anything else is keyed by its URL.
 - A capture of a URL the current version already holds with the same payload is only
-  another sighting (a source row, last_seen). A different payload at that URL, or a new
+  another sighting (report_sources.sightings and last_seen). A different payload at that URL, or a new
   URL of the same form (html/pdf/...) for the same report_key, is a new version; the old
   one stays with is_current = 0.
 - The version's fields and cells come from its primary source: the best-parsed form.
-- A capture the parser says is no report at all becomes an `errors` row, not a report; a
-  capture whose parse raises is still a report, status "failed", with the reason.
+- Every report page and attachment the crawler archived is a report: one the parser reads
+  nothing from (a scanned PDF, a .wps, a page a script fills in) or whose parse raises is
+  listed with status "failed" and the reason in problems.
 - captures.outcome "gone" (404/410 for a known URL) sets reports.gone_at.
 """
 
@@ -108,19 +109,6 @@ class ParsedCapture:
     @property
     def status(self) -> str:
         return "failed" if self.failed_reason else (self.fields.get("status") or "ok")
-
-    def is_report(self, kind: str | None) -> bool:
-        """False when a page holds no report at all: the parse found no title, agency,
-        year, section text or number. A file linked from a report page (kind
-        "attachment") is always kept: a .wps the parser cannot read is still the report,
-        listed with status failed and the reason."""
-        if self.failed_reason or kind == "attachment" or self.status in ("ok", "partial"):
-            return True
-        fields = self.fields
-        sections = fields.get("sections") or {}
-        has_text = any((text or "").strip() for text in sections.values())
-        has_number = any(getattr(cell, "value", None) is not None for cell in self.cells)
-        return bool(has_text or has_number or fields.get("title") or fields.get("agency") or fields.get("year"))
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -249,11 +237,19 @@ def _insert_report(conn: sqlite3.Connection, row: dict) -> int:
 
 
 def _add_source(conn: sqlite3.Connection, report_id: int, capture: sqlite3.Row, primary: bool) -> None:
-    conn.execute(
-        "insert or ignore into report_sources (report_id, capture_id, url, form, is_primary, payload_sha256, fetched_at)"
-        " values (?, ?, ?, ?, ?, ?, ?)",
-        (report_id, capture["id"], capture["url"], source_form(capture["url"], capture["content_type"]),
-         int(primary), capture["payload_sha256"], capture["fetched_at"]))
+    """One source row per (report, url, payload): seeing the same file again in a later
+    crawl counts a sighting and moves last_seen, it adds no row."""
+    same_file = _one(conn, "select id from report_sources where report_id = ? and url = ? and payload_sha256 = ?",
+                     (report_id, capture["url"], capture["payload_sha256"]))
+    if same_file:
+        conn.execute("update report_sources set last_seen = max(coalesce(last_seen, ''), ?),"
+                     " sightings = coalesce(sightings, 1) + 1 where id = ?", (capture["fetched_at"], same_file["id"]))
+    else:
+        conn.execute(
+            "insert into report_sources (report_id, capture_id, url, form, is_primary, payload_sha256, fetched_at,"
+            " last_seen, sightings) values (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (report_id, capture["id"], capture["url"], source_form(capture["url"], capture["content_type"]),
+             int(primary), capture["payload_sha256"], capture["fetched_at"], capture["fetched_at"]))
     conn.execute(
         "update reports set last_seen = max(coalesce(last_seen, ''), ?),"
         " first_seen = min(coalesce(first_seen, ?), ?), gone_at = null where id = ?",
@@ -280,7 +276,7 @@ class Loader:
         self.warc_dir = warc_dir
         self.parse = parse
         self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
-                        "unchanged": 0, "not_reports": 0, "failed_parses": 0, "errors": 0,
+                        "unchanged": 0, "errors": 0,
                         "cells": 0, "gone": 0}
 
     # one capture ---------------------------------------------------------------------
@@ -297,12 +293,6 @@ class Loader:
         response = self.read(capture)
         parsed = parse_capture(self.parse, response.payload, capture["url"],
                                response.content_type or capture["content_type"])
-        if not parsed.is_report(capture["kind"]):
-            reason = "; ".join(map(str, parsed.fields.get("problems") or [])) or "the parser found no report"
-            self.record_error(capture, "not_report", reason)
-            return "not_report"
-        if parsed.status == "failed":
-            self.summary["failed_parses"] += 1
 
         key = report_key(capture["portal_id"], parsed.fields.get("agency"), parsed.fields.get("year"))
         form = source_form(capture["url"], capture["content_type"])
@@ -352,8 +342,9 @@ class Loader:
         if previous is not None:
             # The other forms of the report (not re-fetched in this change) still stand for it.
             conn.execute(
-                "insert or ignore into report_sources (report_id, capture_id, url, form, is_primary, payload_sha256, fetched_at)"
-                " select ?, capture_id, url, form, 0, payload_sha256, fetched_at from report_sources"
+                "insert or ignore into report_sources (report_id, capture_id, url, form, is_primary, payload_sha256,"
+                " fetched_at, last_seen, sightings)"
+                " select ?, capture_id, url, form, 0, payload_sha256, fetched_at, last_seen, sightings from report_sources"
                 " where report_id = ? and url != ? and form != ?",
                 (report_id, previous["id"], capture["url"], source_form(capture["url"], capture["content_type"])))
         self.summary["cells"] += len(parsed.cells)
@@ -384,6 +375,17 @@ class Loader:
 
         return read_capture(_RowDatabase(self.conn), self.warc_dir, dict(capture))
 
+    def mark_loaded(self, capture: sqlite3.Row, outcome: str) -> None:
+        """Attribute the capture once: the report it went to (if any) and how."""
+        source = _one(self.conn, "select report_id from report_sources where capture_id = ? order by report_id desc"
+                                 " limit 1", (capture["id"],))
+        if source is None:
+            source = _one(self.conn, "select s.report_id from report_sources s join reports r on r.id = s.report_id"
+                                     " where s.url = ? and s.payload_sha256 = ? and r.is_current = 1 limit 1",
+                          (capture["url"], capture["payload_sha256"]))
+        self.conn.execute("insert or replace into loaded_captures (capture_id, report_id, outcome, loaded_at)"
+                          " values (?, ?, ?, ?)", (capture["id"], source[0] if source else None, outcome, _now()))
+
     def record_error(self, capture: sqlite3.Row, kind: str, reason: str) -> None:
         self.conn.execute(
             "insert into errors (run_id, portal_id, url, occurred_at, stage, kind, reason, status, capture_id)"
@@ -401,8 +403,7 @@ class Loader:
               and c.record_type in ('response', 'revisit')
               and (c.status between 200 and 299 or (c.status = 304 and c.record_type = 'revisit'))
               and coalesce(c.outcome, '') not in ('gone', 'error', 'blocked')
-              and not exists (select 1 from report_sources s where s.capture_id = c.id)
-              and not exists (select 1 from errors e where e.capture_id = c.id and e.stage = 'load')
+              and not exists (select 1 from loaded_captures l where l.capture_id = c.id)
             order by coalesce(c.run_id, 0), case c.kind when 'report' then 0 else 1 end, c.fetched_at, c.id
             """
         ).fetchall()
@@ -429,17 +430,19 @@ class Loader:
             conn.execute("begin")
             try:
                 outcome = self.load_capture(capture)
+                self.mark_loaded(capture, outcome)
                 conn.execute("commit")
             except Exception as exc:  # a bad record must not stop the others
                 conn.execute("rollback")
                 self.summary["cells"] = cells_before
                 conn.execute("begin")
                 self.record_error(capture, "load", f"{type(exc).__name__}: {exc}")
+                self.mark_loaded(capture, "error")
                 conn.execute("commit")
                 self.summary["errors"] += 1
                 continue
             key = {"report": "sources_added", "version": "sources_added", "source": "sources_added",
-                   "unchanged": "unchanged", "not_report": "not_reports"}[outcome]
+                   "unchanged": "unchanged"}[outcome]
             self.summary[key] += 1
         conn.execute("begin")
         self.summary["gone"] = self.mark_gone()
@@ -447,6 +450,8 @@ class Loader:
         for table in ("reports", "report_sources", "checks"):
             self.summary[f"{table}_total"] = _one(conn, f"select count(*) from {table}")[0]
         self.summary["current_reports"] = _one(conn, "select count(*) from reports where is_current = 1")[0]
+        self.summary["failed_reports"] = _one(
+            conn, "select count(*) from reports where is_current = 1 and status = 'failed'")[0]
         return self.summary
 
 
@@ -462,10 +467,27 @@ class _RowDatabase:
         return (dict(zip(names, row)) for row in cursor.fetchall())
 
 
-def load_archive(data_dir: Path, parse: Callable | None = None) -> dict:
+DERIVED_TABLES = ("checks", "report_cells", "report_sources", "loaded_captures", "reports")
+
+
+def forget_loaded(conn: sqlite3.Connection) -> None:
+    """Drop everything `ogi load` derived (reports, sources, cells, checks, search rows,
+    its own error rows), keeping what the crawl archived: captures, runs, portals, WARCs."""
+    conn.execute("begin")
+    for table in DERIVED_TABLES:
+        conn.execute(f"delete from {table}")
+    conn.execute("insert into reports_fts (reports_fts) values ('delete-all')")  # contentless FTS5
+    conn.execute("delete from errors where stage = 'load'")
+    conn.execute("commit")
+
+
+def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = False) -> dict:
     """Load every not-yet-loaded report capture of DIR into DIR/ogi.db; return counts.
 
     `parse` defaults to parsers.parse(data, name, content_type); loading twice adds nothing.
+    `rebuild` re-parses every capture with the current parser: the derived tables are
+    rebuilt from the captures in capture order, so versions and first/last sightings come
+    out as they were seen.
     """
     data_dir = Path(data_dir)
     if parse is None:
@@ -476,6 +498,8 @@ def load_archive(data_dir: Path, parse: Callable | None = None) -> dict:
     conn.row_factory = sqlite3.Row
     conn.execute("pragma foreign_keys = on")
     try:
+        if rebuild:
+            forget_loaded(conn)
         summary = Loader(conn, data_dir / "warc", parse).run()
         conn.execute("pragma wal_checkpoint(truncate)")  # `ogi serve` opens the file immutable
         return summary

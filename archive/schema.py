@@ -329,3 +329,25 @@ def _current_reports(db: sqlite_utils.Database) -> None:
     db.execute("create index reports_year on reports(year)")
     db.execute("create index reports_status on reports(status)")
     create_views(db)
+
+
+@migration("0005_loaded_captures_and_sightings")
+def _loaded_captures(db: sqlite_utils.Database) -> None:
+    """Which captures `ogi load` has attributed, so a re-sighting of the same file updates
+    its source row instead of adding one per crawl."""
+    db["loaded_captures"].create(
+        {"capture_id": int, "report_id": int, "outcome": str, "loaded_at": str},
+        pk="capture_id",
+        foreign_keys=[("capture_id", "captures", "id"), ("report_id", "reports", "id")],
+    )
+    db["loaded_captures"].create_index(["report_id"])
+    db.execute(
+        "insert or ignore into loaded_captures (capture_id, report_id, outcome, loaded_at)"
+        " select capture_id, report_id, 'source', fetched_at from report_sources")
+    db.execute(
+        "insert or ignore into loaded_captures (capture_id, report_id, outcome, loaded_at)"
+        " select capture_id, null, kind, occurred_at from errors where stage = 'load' and capture_id is not null")
+    db["report_sources"].add_column("last_seen", str)
+    db["report_sources"].add_column("sightings", int)
+    db.execute("update report_sources set last_seen = fetched_at, sightings = 1")
+    db["report_sources"].create_index(["report_id", "url", "payload_sha256"])

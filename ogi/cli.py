@@ -131,13 +131,15 @@ def format_report(report) -> str:
 
 @main.command()
 @DATA_OPTION
-def load(data_dir: Path) -> None:
-    """Re-parse every archived report capture and load reports, cells and checks into DIR/ogi.db."""
+@click.option("--rebuild", is_flag=True,
+              help="Forget what earlier loads derived and re-parse every capture with the current parser.")
+def load(data_dir: Path, rebuild: bool) -> None:
+    """Parse archived report captures (from the WARCs, never the network) into reports, cells and checks."""
     from archive.load import load_archive
 
     if not (data_dir / "ogi.db").exists() and not (data_dir / "warc").exists():
         raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
-    summary = load_archive(data_dir)
+    summary = load_archive(data_dir, rebuild=rebuild)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
 
 
