@@ -283,6 +283,23 @@ CURRENT_REPORT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _create_current_reports_triggers(db: sqlite_utils.Database, columns: tuple[str, ...]) -> None:
+    """(Re)create the triggers that copy `columns` of current versions into current_reports."""
+    names = ", ".join(columns)
+    new_values = ", ".join(f"new.{name}" for name in columns)
+    for trigger in ("insert", "update", "delete"):
+        db.execute(f"drop trigger if exists current_reports_{trigger}")
+    db.execute(f"""create trigger current_reports_insert after insert on reports when new.is_current = 1
+        begin insert or replace into current_reports ({names}) values ({new_values}); end""")
+    db.execute(f"""create trigger current_reports_update after update on reports
+        begin
+            delete from current_reports where id = old.id;
+            insert into current_reports ({names}) select {new_values} where new.is_current = 1;
+        end""")
+    db.execute("""create trigger current_reports_delete after delete on reports
+        begin delete from current_reports where id = old.id; end""")
+
+
 @migration("0004_current_reports_and_query_indexes")
 def _current_reports(db: sqlite_utils.Database) -> None:
     """`current_reports`: a narrow copy of the current versions' short columns, kept by
@@ -300,16 +317,7 @@ def _current_reports(db: sqlite_utils.Database) -> None:
                                 for name in columns)
                + "\n)")
     names = ", ".join(columns)
-    new_values = ", ".join(f"new.{name}" for name in columns)
-    db.execute(f"""create trigger current_reports_insert after insert on reports when new.is_current = 1
-        begin insert or replace into current_reports ({names}) values ({new_values}); end""")
-    db.execute(f"""create trigger current_reports_update after update on reports
-        begin
-            delete from current_reports where id = old.id;
-            insert into current_reports ({names}) select {new_values} where new.is_current = 1;
-        end""")
-    db.execute("""create trigger current_reports_delete after delete on reports
-        begin delete from current_reports where id = old.id; end""")
+    _create_current_reports_triggers(db, columns)
     db.execute(f"insert into current_reports ({names}) select {names} from reports where is_current = 1")
     # report_summary's facets (province, county, level, year, checks_failed): one index each.
     for column in ("province", "county", "level", "year", "checks_failed"):
@@ -351,3 +359,14 @@ def _loaded_captures(db: sqlite_utils.Database) -> None:
     db["report_sources"].add_column("sightings", int)
     db.execute("update report_sources set last_seen = fetched_at, sightings = 1")
     db["report_sources"].create_index(["report_id", "url", "payload_sha256"])
+
+
+@migration("0006_report_summary_problems")
+def _summary_problems(db: sqlite_utils.Database) -> None:
+    """report_summary shows why a report is partial or failed, without a join."""
+    from archive.views import create_views
+
+    db.execute("alter table current_reports add column problems text")
+    db.execute("update current_reports set problems = (select problems from reports where reports.id = current_reports.id)")
+    _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems"))
+    create_views(db)

@@ -36,7 +36,7 @@ REPORT_SUMMARY_SQL = f"""
 create view report_summary as
 select
     id, report_key, agency, level, province, city, county, admin_code, year, title, published,
-    status, format, source_url,
+    status, problems, format, source_url,
     '{ARCHIVE_PATH}' || source_capture_id as archived_url,
     penalty, licensing, coercion, fees,
     new_received, carried_over, granted, partially_granted, total_processed, carried_forward,

@@ -346,7 +346,7 @@ def test_report_summary_follows_every_change_to_reports(archive):
     archive.gone(second.portal_id, url_of(second))
     archive.load()
     columns = ("id, report_key, agency, level, province, city, county, admin_code, year, title, published,"
-               " status, format, source_url, '/-/archive/' || source_capture_id as archived_url,"
+               " status, problems, format, source_url, '/-/archive/' || source_capture_id as archived_url,"
                " penalty, licensing, coercion, fees, new_received, carried_over, granted, partially_granted,"
                " total_processed, carried_forward, review_total, litigation_total, checks_failed,"
                " version, first_seen, last_seen, gone_at")
