@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -43,6 +44,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def datasette_on(data_dir: Path):
+    """`python -m archive.serve` (what `ogi serve` runs) on a free port; yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "archive.serve", "--data", str(data_dir), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/-/versions.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"datasette did not start: {server.stdout.read().decode()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     chromium = chromium_path()
@@ -62,27 +87,10 @@ def site(tmp_path_factory):
     archive.load()
     archive.db.conn.close()
 
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "archive.serve", "--data", str(data_dir), "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/-/versions.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"datasette did not start: {server.stdout.read().decode()[-2000:]}")
-            time.sleep(0.2)
+    with datasette_on(data_dir) as base:
         ARTIFACTS.mkdir(exist_ok=True)
         yield {"base": base, "chromium": chromium, "profile": tmp_path_factory.mktemp("chromium-profile"),
                "specs": specs, "fined": fined, "page_capture": page_capture, "hostile_capture": hostile_capture}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def browse(site, path: str, screenshot: str) -> str:
@@ -123,3 +131,24 @@ def test_archived_original_opens_and_its_scripts_do_not_run(site):
     assert site["fined"].title in dom
     hostile = browse(site, f"/-/archive/{site['hostile_capture']}", "archived-hostile.png")
     assert '<h1 id="t">archived page</h1>' in hostile  # the sandbox kept the script from rewriting it
+
+
+# -- the demo archive, as `make demo` leaves it -------------------------------------------
+@pytest.fixture(scope="module")
+def demo_site(demo_archive, tmp_path_factory):
+    chromium = chromium_path()
+    with datasette_on(demo_archive) as base:
+        ARTIFACTS.mkdir(exist_ok=True)
+        yield {"base": base, "chromium": chromium, "profile": tmp_path_factory.mktemp("chromium-demo")}
+
+
+def test_demo_archive_lists_the_seed_reports_searches_and_opens_an_original(demo_site):
+    listing = browse(demo_site, "/ogi/report_summary?_sort=agency&_size=100", "demo-report-list.png")
+    for agency in ("中宁县徐套乡", "盐池县王乐井乡", "浑源县驼峰乡"):
+        assert agency in listing
+    found = browse(demo_site, f"/ogi/report_summary?_search={quote('罚款')}", "demo-search-fakuan.png")
+    assert "中宁县徐套乡" in found  # seed 000: 罚款金额1900元 in section 六
+    failing = browse(demo_site, "/ogi/failing_checks", "demo-failing-checks.png")
+    assert "t3_" in failing or "t4_total" in failing  # the generator planted broken sums
+    original = browse(demo_site, "/-/archive/1", "demo-archived-original.png")
+    assert "<html" in original.lower()

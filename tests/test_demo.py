@@ -8,11 +8,10 @@ database with their numbers, the WARCs exist, and a second run adds nothing.
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_ogi
 
 SEED_AGENCIES = {
     "zhongning": "中宁县徐套乡",
@@ -23,17 +22,9 @@ SEED_AGENCIES = {
 }
 
 
-def run_ogi(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "ogi.cli", *args], capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result
-
-
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    data_dir = tmp_path_factory.mktemp("demo")
-    run_ogi("demo", "--data", str(data_dir), "--no-serve")
-    return data_dir
+def demo_dir(demo_archive) -> Path:
+    return demo_archive
 
 
 def query(data_dir: Path, sql: str, params=()) -> list[tuple]:
