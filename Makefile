@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install browser clean
+.PHONY: demo test install browser services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,15 @@ browser:
 	      || echo "warning: could not install chromium; browser tests will be skipped"; \
 	  else echo "warning: chromium missing and not root; browser tests will be skipped"; fi; }
 
-test: $(STAMP) browser
+# redis-server: the distributed-crawl test runs two crawler processes on one Redis.
+services:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null) \
+	      || echo "warning: could not install redis-server; the distributed test will be skipped"; \
+	  else echo "warning: redis-server missing and not root; the distributed test will be skipped"; fi; }
+
+test: $(STAMP) browser services
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -31,7 +31,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import parsers  # noqa: E402
-from parsers import template  # noqa: E402
 
 METADATA_KEYS = ("agency", "year", "published")
 DATED_FORMS = ("html", "text_signed")  # the renderings that print a publication date

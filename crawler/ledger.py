@@ -20,6 +20,7 @@ from archive.warc import WarcWriter, sha256_hex
 from crawler import linkrules
 from crawler.registry import portal_for_url
 
+BUSY_TIMEOUT_MS = 30_000
 COUNTERS = ("requests", "bytes_received", "new_captures", "changed", "unchanged", "gone",
             "errors", "blocked", "disallowed", "reports", "attachments", "lists")
 
@@ -29,6 +30,13 @@ class RunLedger:
                  warc_max_bytes: int = 100_000_000, warc_fsync: bool = False):
         self.data_dir = Path(data_dir)
         self.db = open_db(self.data_dir / "ogi.db")
+        # Workers of a distributed run share this file: wait for the writer lock, don't fail.
+        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not warc_fsync:
+            # WAL + NORMAL: a kill never loses a commit; a power cut may lose the last rows,
+            # which is the safe side (an unindexed WARC tail is repaired, a row never points
+            # at missing bytes). FULL would fsync per capture on the reactor thread.
+            self.db.execute("PRAGMA synchronous=NORMAL")
         self.writer = WarcWriter(self.data_dir / "warc", max_bytes=warc_max_bytes, fsync=warc_fsync)
         self.registry = registry
         self.run_id = run_id if run_id is not None else captures.start_run(self.db)

@@ -2,6 +2,8 @@
 
 - PortalRoutingMiddleware: per-portal slot (host:port), proxy from hints; refuses requests
   (redirect targets included) that leave the portal or point at loopback/private addresses.
+- PrivateAddressMiddleware: resolves each public portal host once and refuses names that
+  resolve to loopback/private/link-local addresses (a resolution failure is an errors row).
 - ConditionalRequestMiddleware: If-None-Match / If-Modified-Since for known reports and
   attachments (list pages are always fetched whole).
 - WarcArchiveMiddleware: every response, whatever its status, becomes a WARC record and a
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -37,16 +40,33 @@ class RefusedRequest(IgnoreRequest):
 
 
 def is_private_host(host: str | None) -> bool:
+    """A host that is private by its spelling alone (an IP literal, or a localhost name);
+    names that only resolve to a private address are PrivateAddressMiddleware's job."""
     if not host:
         return True
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+    name = host.lower().rstrip(".")  # "localhost." is localhost too
+    if name in ("localhost", "localhost.localdomain") or name.endswith(".localhost"):
         return True
+    return is_private_address(host.strip("[]"))
+
+
+def is_private_address(text: str) -> bool:
+    """True for loopback, private, link-local, reserved, unspecified and multicast IPs
+    (an IPv4-mapped IPv6 address is judged by its IPv4 part)."""
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(text.split("%")[0])  # drop an IPv6 zone (fe80::1%eth0)
     except ValueError:
         return False
+    if getattr(address, "ipv4_mapped", None):
+        address = address.ipv4_mapped
     return (address.is_loopback or address.is_private or address.is_link_local
             or address.is_reserved or address.is_unspecified or address.is_multicast)
+
+
+def resolve_addresses(host: str, port: int | None = None) -> list[str]:
+    """Every address `host` resolves to (the system resolver, as the download will use)."""
+    infos = socket.getaddrinfo(host, port or 80, type=socket.SOCK_STREAM)
+    return sorted({info[4][0] for info in infos})
 
 
 class PortalRoutingMiddleware:
@@ -78,6 +98,67 @@ class PortalRoutingMiddleware:
         proxy = portal.get("hints", {}).get("proxy")
         if proxy and "proxy" not in request.meta:
             request.meta["proxy"] = proxy
+        return None
+
+
+class PrivateAddressMiddleware:
+    """Refuse a public portal's request whose host name resolves to a loopback, private or
+    link-local address (a public-looking name pointing into our own network, e.g. through a
+    redirect). Runs after PortalRoutingMiddleware, which already refused IP literals.
+
+    Each host is resolved once per run, in a thread (never blocking the reactor), with
+    OGI_DNS_TIMEOUT seconds; a host that does not resolve is an errors row of kind "dns"
+    and its requests are not sent. Portals marked "local" are exempt, and so are requests
+    sent through a portal's proxy hint (the proxy resolves the name, not us).
+    """
+
+    def __init__(self, crawler, lookup=None):
+        self.crawler = crawler
+        self.lookup = lookup or self.resolve_in_thread  # async (host, port) -> addresses
+        self.timeout = crawler.settings.getfloat("OGI_DNS_TIMEOUT", 10.0) if hasattr(crawler, "settings") else 10.0
+        self.verdicts: dict[str, str | None] = {}  # host -> why refused (None: allowed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request, spider=None):
+        ledger = RunLedger.of(self.crawler)
+        portal_id = request.meta.get("ogi_portal")
+        portal = next((p for p in ledger.registry if p["id"] == portal_id), None)
+        if portal is None or portal.get("local") or request.meta.get("proxy"):
+            return None  # through a proxy, the proxy resolves (IP literals were refused already)
+        parts = urlsplit(request.url)
+        host = (parts.hostname or "").lower()
+        if host not in self.verdicts:
+            self.verdicts[host] = await self._verdict(host, parts.port)
+        reason = self.verdicts[host]
+        if reason is not None:
+            kind = "dns" if reason.startswith("does not resolve") else "refused"
+            ledger.error(request, kind, f"{host} {reason}")
+            raise RefusedRequest(f"refused: {request.url}: {host} {reason}")
+        return None
+
+    async def resolve_in_thread(self, host: str, port: int | None) -> list[str]:
+        from twisted.internet import reactor
+        from twisted.internet.threads import deferToThread
+
+        lookup = deferToThread(resolve_addresses, host, port)
+        lookup.addTimeout(self.timeout, reactor)
+        return await maybe_deferred_to_future(lookup)
+
+    async def _verdict(self, host: str, port: int | None) -> str | None:
+        if is_private_host(host):
+            return "is a private address"
+        try:
+            addresses = await self.lookup(host, port)
+        except Exception as failure:  # noqa: BLE001 - any resolver failure is a "dns" row
+            return f"does not resolve ({type(failure).__name__}: {failure})"[:300]
+        if not addresses:
+            return "does not resolve (no address)"
+        private = [address for address in addresses if is_private_address(address)]
+        if private:
+            return f"resolves to private or loopback address {', '.join(private)}"
         return None
 
 
@@ -204,11 +285,11 @@ class ChineseEncodingMiddleware:
         declared = response._declared_encoding()
         hinted = self._hint(request)
         if hinted:
-            return response.replace(encoding=hinted)
+            return _with_encoding(response, hinted)
         if declared in (None, "utf-8", "utf8", "cp1252", "ascii", "latin-1", "iso-8859-1"):
             guess = _guess(response.body)
             if guess != "utf-8" or declared is None:
-                return response.replace(encoding=guess)
+                return _with_encoding(response, guess)
         return response
 
     def _hint(self, request) -> str | None:
@@ -217,6 +298,13 @@ class ChineseEncodingMiddleware:
             if portal["id"] == portal_id:
                 return portal.get("hints", {}).get("encoding")
         return None
+
+
+def _with_encoding(response, encoding: str):
+    """response.replace(encoding=...) without reading the old encoding first: replace()
+    fetches every attribute, and an undeclared page's `encoding` runs charset detection."""
+    kwargs = {name: getattr(response, name) for name in response.attributes if name != "encoding"}
+    return response.__class__(**kwargs, encoding=encoding)
 
 
 def _guess(body: bytes) -> str:

@@ -1,7 +1,8 @@
 """Run one crawl: `crawl(data_dir, registry, settings)` in-process, or
 `ogi crawl --data DIR [--registry FILE] [--local] [--set KEY=VALUE]` from cron.
 
-May touch: DIR/crawl.lock, DIR/ogi.db, DIR/warc/. Twisted's reactor starts once per
+May touch: DIR/crawl.lock (+ .guard, crawl.distributed), DIR/ogi.db, DIR/warc/, and in a
+distributed run the Redis keys ogi:<run>:*. Twisted's reactor starts once per
 process, so call `crawl()` once per process (tests run it in a subprocess).
 
 Why the lock and the repair: a timer may fire while a slow run is still going (the lock
@@ -16,65 +17,65 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from archive import captures
 from archive.schema import open_db
+from crawler import distributed
+from crawler.distributed import CrawlLocked  # noqa: F401 - part of this module's interface
+from crawler.ledger import BUSY_TIMEOUT_MS
 from crawler.registry import load_registry
 
-
-class CrawlLocked(RuntimeError):
-    """Another crawl holds DIR/crawl.lock."""
+FINISHED_MARK_SECONDS = 7 * 86400  # a finished distributed run's name stays taken this long
 
 
 def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: dict | None = None) -> dict:
     """Crawl every portal of `registry` (default crawler/portals.json) into `data_dir`.
 
     When every portal is local (the sample world), crawler.settings.LOCAL_TEST_SETTINGS
-    (no delays, no AutoThrottle) apply unless `settings` says otherwise.
+    (no delays, no AutoThrottle) apply unless `settings` says otherwise. With
+    OGI_REDIS_URL + OGI_DISTRIBUTED_RUN set, this process is one worker of a distributed
+    run (crawler.distributed): same DIR, shared Redis queue and dupefilter.
     Returns the run summary: run_id, requests, bytes_received, new_captures, changed,
     unchanged, gone, errors, blocked, reports, attachments, lists, per_portal, status.
     Raises CrawlLocked when another run holds the lock.
     """
     from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
 
     from crawler.spiders.annual_reports import AnnualReportsSpider
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(data_dir / "crawl.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise CrawlLocked(f"another crawl is running on {data_dir} (lock {data_dir / 'crawl.lock'})") from None
-    try:
-        portals = load_registry(registry)
+    portals = load_registry(registry)
+    scrapy_settings = build_settings(portals, settings)
+    run = distributed.run_name(scrapy_settings)
+    redis_url = scrapy_settings.get("OGI_REDIS_URL")
+
+    def prepare_archive():  # the first (or only) process: nobody else writes DIR yet
         db = open_db(data_dir / "ogi.db")
         interrupted_since = captures.mark_interrupted_runs_since(db)
         captures.repair_warcs(db, data_dir / "warc", interrupted_since)
+        db.conn.commit()
+        db.conn.close()
+        if run is not None:
+            client = distributed.redis_client(redis_url)
+            if client.exists(distributed.keys(run)["finished"]):
+                raise distributed.CrawlLocked(f"distributed run {run!r} has already finished: "
+                                              "start a new run under a new OGI_DISTRIBUTED_RUN name")
+            distributed.clear_run(client, run)  # stale queue of a killed run
+
+    def finish_distributed():  # the last worker out
+        client = distributed.redis_client(redis_url)
+        distributed.clear_run(client, run)
+        client.set(distributed.keys(run)["finished"], 1, ex=FINISHED_MARK_SECONDS)
+
+    lock = distributed.RunLock(data_dir)
+    lock.acquire(run, on_first=prepare_archive)
+    try:
+        db = open_db(data_dir / "ogi.db")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         captures.upsert_portals(db, portals)
         run_id = captures.start_run(db)
         db.conn.commit()
         db.conn.close()
-
-        scrapy_settings = Settings()
-        scrapy_settings.setmodule("crawler.settings", priority="project")
-        slots = dict(scrapy_settings.getdict("DOWNLOAD_SLOTS"))
-        for portal in portals:
-            delay = portal.get("hints", {}).get("delay")
-            if delay is not None:
-                for host in portal["hosts"]:
-                    slots.setdefault(host.lower(), {})["delay"] = float(delay)
-        scrapy_settings.set("DOWNLOAD_SLOTS", slots, priority="project")
-        if portals and all(p.get("local") for p in portals):
-            # only the offline sample portals: politeness toward 127.0.0.1 buys nothing
-            from crawler.settings import LOCAL_TEST_SETTINGS
-
-            for key, value in LOCAL_TEST_SETTINGS.items():
-                scrapy_settings.set(key, value, priority="cmdline")
-        for key, value in (settings or {}).items():
-            scrapy_settings.set(key, value, priority="cmdline")
         scrapy_settings.set("OGI_DATA_DIR", str(data_dir), priority="cmdline")
         scrapy_settings.set("OGI_REGISTRY", portals, priority="cmdline")
         scrapy_settings.set("OGI_RUN_ID", run_id, priority="cmdline")
@@ -84,19 +85,58 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
         process.crawl(crawler)
         process.start()
         summary = getattr(crawler, "ogi_summary", None)
+        db = open_db(data_dir / "ogi.db")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if summary is None:  # the spider never opened (bad settings): record the failure
-            db = open_db(data_dir / "ogi.db")
             summary = {"run_id": run_id, "per_portal": {}}
             captures.finish_run(db, run_id, summary, "failed")
+            db.conn.commit()
             db.conn.close()
             summary["status"] = "failed"
             return summary
-        db = open_db(data_dir / "ogi.db")
         summary["status"] = db["crawl_runs"].get(run_id)["status"]
         db.conn.close()
+        if run is not None:
+            summary["distributed_run"] = run
         return summary
     finally:
-        lock.release()
+        lock.release(on_last=finish_distributed if run is not None else None)
+
+
+def build_settings(portals: list[dict], settings: dict | None):
+    """crawler.settings, then per-portal delays, then local-world and caller overrides,
+    then (when switched on) the distributed worker's share."""
+    from scrapy.settings import Settings
+
+    scrapy_settings = Settings()
+    scrapy_settings.setmodule("crawler.settings", priority="project")
+    slots = dict(scrapy_settings.getdict("DOWNLOAD_SLOTS"))
+    for portal in portals:
+        delay = portal.get("hints", {}).get("delay")
+        if delay is not None:
+            for host in portal["hosts"]:
+                slots.setdefault(host.lower(), {})["delay"] = float(delay)
+    scrapy_settings.set("DOWNLOAD_SLOTS", slots, priority="project")
+    if portals and all(p.get("local") for p in portals):
+        # only the offline sample portals: politeness toward 127.0.0.1 buys nothing
+        from crawler.settings import LOCAL_TEST_SETTINGS
+
+        for key, value in LOCAL_TEST_SETTINGS.items():
+            scrapy_settings.set(key, value, priority="cmdline")
+    for key, value in (settings or {}).items():
+        scrapy_settings.set(key, value, priority="cmdline")
+    run = distributed.run_name(scrapy_settings)
+    if run is not None:
+        share = distributed.distributed_settings(
+            run, scrapy_settings.get("OGI_REDIS_URL"), scrapy_settings.getint("OGI_DISTRIBUTED_WORKERS", 2),
+            scrapy_settings.getfloat("DOWNLOAD_DELAY"), scrapy_settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
+        for key, value in share.items():
+            scrapy_settings.set(key, value, priority="cmdline")
+        workers = share["OGI_DISTRIBUTED_WORKERS"]
+        scrapy_settings.set("DOWNLOAD_SLOTS", {host: dict(slot, delay=slot["delay"] * workers)
+                                               for host, slot in slots.items() if "delay" in slot},
+                            priority="cmdline")
+    return scrapy_settings
 
 
 def one_line(summary: dict) -> str:

@@ -61,6 +61,7 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     3 when another run holds the lock; the last line is a one-line summary.
     """
     from archive.captures import ArchiveIndexMissing
+    from crawler.distributed import DistributedConfigError
     from crawler.registry import load_registry
     from crawler.run import CrawlLocked, one_line, setting_value
     from crawler.run import crawl as run_crawl
@@ -86,8 +87,8 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     except CrawlLocked as locked:
         click.echo(f"ogi crawl: {locked}", err=True)
         sys.exit(3)
-    except ArchiveIndexMissing as missing:
-        raise click.ClickException(str(missing)) from None
+    except (ArchiveIndexMissing, DistributedConfigError) as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else one_line(summary))
     sys.exit(0 if summary.get("status") == "finished" else 1)
 

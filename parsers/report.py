@@ -16,7 +16,7 @@ from datetime import date
 from parsers import template
 from parsers.checks import Check, run_checks
 from parsers.chrome import is_chrome
-from parsers.document import Block, Cell as TableCell, Document, Heading, Paragraph, Table
+from parsers.document import Block, Cell as TableCell, Document, Table
 from parsers.labels import clean_text, normalise_label, normalise_text
 from parsers.tables import read_table2, read_table3, read_table4
 

@@ -1,10 +1,61 @@
-"""Fixtures shared across test modules."""
+"""Fixtures and helpers shared across test modules: the sample world, the demo archive,
+and reading an archive folder (its database and its WARC records) the way a user would."""
 
+import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from sample_portals.generate import generate_world
+from sample_portals.server import SampleWorld
+
+REPO = Path(__file__).resolve().parents[1]
+WARCIO = str(Path(sys.executable).with_name("warcio"))
+RESERVED_PORTS = {8001, *range(18401, 18406)}  # the demo's Datasette and sample portals
+
+
+def free_port() -> int:
+    """A free 127.0.0.1 port that is not one `ogi demo` uses."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in RESERVED_PORTS:
+            return port
+
+
+def query(data_dir: Path, sql: str, params=()) -> list[tuple]:
+    """Rows of a query on DIR/ogi.db."""
+    conn = sqlite3.connect(data_dir / "ogi.db")
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def warc_records(data_dir: Path) -> list[tuple[str, str, int]]:
+    """(file, WARC-Type, offset) of every response/revisit record in DIR/warc."""
+    records = []
+    for path in sorted((data_dir / "warc").glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            iterator = ArchiveIterator(stream)
+            for record in iterator:
+                if record.rec_type in ("response", "revisit"):
+                    records.append((path.name, record.rec_type, iterator.get_record_offset()))
+    return records
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The sample portals (seed 2025) served on free 127.0.0.1 ports, for one test module."""
+    root = tmp_path_factory.mktemp("world")
+    generate_world(root)
+    with SampleWorld(root) as running:
+        yield running
 
 
 def run_ogi(*args: str) -> subprocess.CompletedProcess:

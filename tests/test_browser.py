@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from conftest import free_port
 from sample_portals.render import render
 from test_load import PDF, ArchiveBuilder, report_page, sample_specs, url_of
 
@@ -36,12 +36,6 @@ def chromium_path() -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail("chromium is not installed but CI is set: run `make browser` (apt-get install chromium)")
     pytest.skip("chromium is not installed (apt-get install chromium, or `make browser`); CI would fail here")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

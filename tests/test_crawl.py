@@ -22,23 +22,22 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from warcio.archiveiterator import ArchiveIterator
 
+from conftest import REPO, WARCIO, query, warc_records
 from sample_portals.generate import generate_world
 from sample_portals.server import SampleWorld
 
-REPO = Path(__file__).resolve().parents[1]
-WARCIO = str(Path(sys.executable).with_name("warcio"))
 
 
 # -- helpers --------------------------------------------------------------------------------
-def run_crawl(data_dir: Path, registry: list[dict] | Path, *settings: str, timeout=240) -> subprocess.CompletedProcess:
+def run_crawl(data_dir: Path, registry: list[dict] | Path, *settings: str, timeout=240,
+              local=True) -> subprocess.CompletedProcess:
     if not isinstance(registry, Path):
         path = data_dir.parent / f"{data_dir.name}-registry.json"
         path.write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
         registry = path
     args = [sys.executable, "-m", "ogi.cli", "crawl", "--data", str(data_dir), "--registry", str(registry),
-            "--local", "--json"]
+            "--json"] + (["--local"] if local else [])
     for item in settings:
         args += ["--set", item]
     return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout)
@@ -49,36 +48,8 @@ def summary_of(result: subprocess.CompletedProcess) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def query(data_dir: Path, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(data_dir / "ogi.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def warc_records(data_dir: Path) -> list[tuple[str, str, int]]:
-    """(file, WARC-Type, offset) of every response/revisit record in DIR/warc."""
-    records = []
-    for path in sorted((data_dir / "warc").glob("*.warc.gz")):
-        with open(path, "rb") as stream:
-            iterator = ArchiveIterator(stream)
-            for record in iterator:
-                if record.rec_type in ("response", "revisit"):
-                    records.append((path.name, record.rec_type, iterator.get_record_offset()))
-    return records
-
-
 def url_of(world: SampleWorld, portal_id: str, path: str) -> str:
     return world.base_url(portal_id) + path
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    root = tmp_path_factory.mktemp("world")
-    generate_world(root)
-    with SampleWorld(root) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +107,7 @@ def test_no_non_report_is_kept_as_a_report(changing_world, two_runs):
         assert url_of(world, page["portal_id"], page["path"]) not in reports, page["title"]
 
 
-def test_gbk_portal_link_texts_are_read_as_chinese(changing_world, two_runs):
-    world = changing_world
+def test_gbk_portal_link_texts_are_read_as_chinese(two_runs):
     texts = [t for (t,) in query(two_runs["dir"], "select link_text from captures where portal_id = 'luoning' "
                                                   "and kind = 'report'")]
     assert texts and all("政府信息公开" in t for t in texts), texts[:3]
@@ -343,3 +313,34 @@ def test_robots_disallow_is_obeyed_and_recorded(world, tmp_path):
     assert fetched == [("robots", 1)]
     assert query(data_dir, "select count(*) from errors where portal_id = 'yanchi' and kind = 'robots'")[0][0] >= 1
     assert summary["per_portal"]["yanchi"]["disallowed"] >= 1 and summary["per_portal"]["zhongning"]["reports"] > 0
+
+
+def test_a_public_portal_redirected_to_localhost_is_refused(world, tmp_path):
+    """A public (non-local) portal, reached through its proxy hint (here: a sample server
+    answering proxy-form requests), redirects to http://localhost:PORT/ and to the
+    "localhost." spelling: neither hop is sent, both are `refused` errors rows."""
+    port = world.base_url("yanchi").rsplit(":", 1)[1]
+    targets = {"/to-localhost.html": f"http://localhost:{port}/", "/to-localhost-dot.html": f"http://localhost.:{port}/x"}
+    for path, target in targets.items():
+        world.add_route("yanchi", path, lambda request, target=target: request.send_body(
+            302, b"", "text/html", {"Location": target}))
+    registry = [{"id": "public-county", "family": "generic", "local": False,
+                 "hosts": ["county.example", "localhost", "localhost."],  # the targets count as on the portal
+                 "start_urls": [f"http://county.example{path}" for path in targets],
+                 "hints": {"proxy": world.base_url("yanchi")}}]
+    data_dir = tmp_path / "data"
+    before = len(world.request_log)
+    try:
+        summary = summary_of(run_crawl(data_dir, registry, "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=false",
+                                       "DOWNLOAD_TIMEOUT=5", local=False))
+    finally:
+        for path in targets:
+            world.remove_route("yanchi", path)
+    refused = query(data_dir, "select url, kind, reason from errors where kind = 'refused' order by url")
+    assert [url for url, _, _ in refused] == sorted(targets.values())
+    assert all("private or loopback" in reason for _, _, reason in refused)
+    assert query(data_dir, "select status from captures where url like 'http://county.example/to-%'") == [(302,), (302,)]
+    assert not query(data_dir, "select url from captures where url like 'http://localhost%'")
+    served = [entry[2] for entry in world.request_log[before:]]
+    assert not [path for path in served if path in ("/", "/x")], served  # the private target never saw a request
+    assert summary["errors"] >= 2

@@ -5,6 +5,7 @@ Pages are shaped after the CMS families of shared/design/portals.md; no network.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
@@ -16,8 +17,8 @@ from scrapy.http import HtmlResponse, Request
 from crawler import linkrules
 from crawler.families import HanwebFamily, PageRequest, family_for
 from crawler.ledger import RunLedger
-from crawler.middlewares import (ChineseEncodingMiddleware, PortalRoutingMiddleware, is_private_host,
-                                 retry_after_seconds)
+from crawler.middlewares import (ChineseEncodingMiddleware, PortalRoutingMiddleware, PrivateAddressMiddleware,
+                                 is_private_host, retry_after_seconds)
 from crawler.registry import RegistryError, load_registry, on_portal
 
 REPORT = "中宁县2023年政府信息公开工作年度报告"
@@ -134,6 +135,8 @@ def test_local_portals_are_told_apart_by_port():
 
 @pytest.mark.parametrize("host,private", [("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.1", True),
                                           ("169.254.1.1", True), ("localhost", True), ("[::1]", True),
+                                          ("localhost.", True), ("LOCALHOST", True), ("a.localhost.", True),
+                                          ("::ffff:127.0.0.1", True), ("fe80::1%eth0", True),
                                           ("www.nxld.gov.cn", False), ("202.100.1.1", False)])
 def test_private_hosts(host, private):
     assert is_private_host(host) is private
@@ -164,6 +167,54 @@ def test_redirect_to_a_private_address_is_refused_for_public_portals():
     assert [kind for _, kind in ledger.errors] == ["refused", "refused"]
     ok = Request("http://www.yanchi.gov.cn/xxgk/", meta={"ogi_portal": "yanchi"})
     assert middleware.process_request(ok) is None and ok.meta["download_slot"] == "www.yanchi.gov.cn"
+
+
+class FakeResolver:
+    """Answers from a table instead of DNS (no network); counts the look-ups."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    async def __call__(self, host, port):
+        self.asked.append(host)
+        answer = self.answers[host]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.mark.parametrize("host,answer,refused_as", [
+    ("www.yanchi.gov.cn", ["202.100.96.5"], None),
+    ("intranet.yanchi.gov.cn", ["127.0.0.1"], "refused"),
+    ("oa.yanchi.gov.cn", ["202.100.96.6", "10.1.2.3"], "refused"),  # one private answer is enough
+    ("v6.yanchi.gov.cn", ["::1"], "refused"),
+    ("link.yanchi.gov.cn", ["169.254.169.254"], "refused"),
+    ("gone.yanchi.gov.cn", OSError(-2, "Name or service not known"), "dns"),
+    ("slow.yanchi.gov.cn", TimeoutError("resolver took too long"), "dns")])
+def test_public_names_resolving_to_private_addresses_are_refused(host, answer, refused_as):
+    ledger = FakeLedger([{"id": "yanchi", "hosts": [host], "local": False, "hints": {}}])
+    resolver = FakeResolver({host: answer})
+    middleware = PrivateAddressMiddleware(FakeCrawler(ledger), lookup=resolver)
+    for path in ("/xxgk/", "/xxgk/2.html"):
+        request = Request(f"http://{host}{path}", meta={"ogi_portal": "yanchi"})
+        if refused_as is None:
+            assert asyncio.run(middleware.process_request(request)) is None
+        else:
+            with pytest.raises(IgnoreRequest):
+                asyncio.run(middleware.process_request(request))
+    assert resolver.asked == [host]  # resolved once per host, not per request
+    assert [kind for _, kind in ledger.errors] == ([] if refused_as is None else [refused_as] * 2)
+
+
+def test_local_and_proxied_portals_are_not_resolved():
+    ledger = FakeLedger([{"id": "sample", "hosts": ["127.0.0.1:9"], "local": True, "hints": {}},
+                         {"id": "far", "hosts": ["www.far.gov.cn"], "local": False, "hints": {}}])
+    resolver = FakeResolver({})
+    middleware = PrivateAddressMiddleware(FakeCrawler(ledger), lookup=resolver)
+    assert asyncio.run(middleware.process_request(Request("http://127.0.0.1:9/", meta={"ogi_portal": "sample"}))) is None
+    proxied = Request("http://www.far.gov.cn/", meta={"ogi_portal": "far", "proxy": "http://127.0.0.1:3128"})
+    assert asyncio.run(middleware.process_request(proxied)) is None
+    assert resolver.asked == [] and ledger.errors == []
 
 
 def test_proxy_hint_goes_on_the_request():

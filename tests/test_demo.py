@@ -7,11 +7,10 @@ database with their numbers, the WARCs exist, and a second run adds nothing.
 """
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import run_ogi
+from conftest import query, run_ogi
 
 SEED_AGENCIES = {
     "zhongning": "中宁县徐套乡",
@@ -25,14 +24,6 @@ SEED_AGENCIES = {
 @pytest.fixture(scope="module")
 def demo_dir(demo_archive) -> Path:
     return demo_archive
-
-
-def query(data_dir: Path, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(data_dir / "ogi.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def test_demo_archives_every_response_as_warc(demo_dir):

@@ -23,9 +23,12 @@ from twisted.internet.error import (ConnectionRefusedError, DNSLookupError, TCPT
 from twisted.web._newclient import ResponseFailed
 
 from crawler import linkrules
-from crawler.families import Link, PageRequest, family_for
+from crawler.families import PageRequest, family_for
 from crawler.ledger import RunLedger
 from crawler.registry import load_registry, on_portal
+
+
+LIST_PRIORITY = 10
 
 
 class AnnualReportsSpider(scrapy.Spider):
@@ -96,11 +99,15 @@ class AnnualReportsSpider(scrapy.Spider):
         delay = portal.get("hints", {}).get("delay")
         if delay is not None:
             meta["download_delay"] = delay
+        # list pages first: each one found early widens the host's queue, so its slot never
+        # waits on discovery while the delay ticks (the run ends when the busiest host ends)
+        priority = LIST_PRIORITY if kind == "list" else 0
         if method == "POST":
             return scrapy.FormRequest(url, formdata=dict(formdata or ()), callback=callback,
-                                      errback=self.failed, meta=meta, dont_filter=dont_filter)
+                                      errback=self.failed, meta=meta, dont_filter=dont_filter,
+                                      priority=priority)
         return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta,
-                              dont_filter=dont_filter)
+                              dont_filter=dont_filter, priority=priority)
 
     # -- callbacks ----------------------------------------------------------------------
     def parse_list(self, response):
