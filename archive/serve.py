@@ -5,13 +5,10 @@ immutable, so no statement and no plugin can change it, and we count rows once a
 Metadata (titles, column meanings in Chinese and English, facets, canned queries) lives in
 archive/metadata.json, not in code; the ogi_archive plugin (archive.datasette_plugin)
 adds bigram search and the archived originals at /-/archive/{capture_id}.
-
-    python -m archive.serve --data data --port 8001
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
 from pathlib import Path
@@ -76,8 +73,24 @@ def build_datasette(data_dir: Path) -> Datasette:
     checkpoint(db_path)
     meta = metadata()
     meta.setdefault("plugins", {})["ogi-archive"] = {"warc_dir": str((Path(data_dir) / "warc").resolve())}
-    return Datasette(immutables=[str(db_path)], metadata=meta, settings=SETTINGS,
-                     inspect_data={db_path.stem: row_counts(db_path)})
+    counts = row_counts(db_path)
+    datasette = Datasette(immutables=[str(db_path)], metadata=meta, settings=SETTINGS,
+                          inspect_data={db_path.stem: counts})
+    # The table page reads a view's count from inspect data (what we want), but the
+    # database page treats every name there as a table and fails on a view (Datasette
+    # 0.65): give the database its tables-only counts up front.
+    views = view_names(db_path)
+    datasette.get_database(db_path.stem)._cached_table_counts = {
+        name: figures["count"] for name, figures in counts["tables"].items() if name not in views}
+    return datasette
+
+
+def view_names(db_path: Path) -> set[str]:
+    conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    try:
+        return {row[0] for row in conn.execute("select name from sqlite_master where type = 'view'")}
+    finally:
+        conn.close()
 
 
 def serve(data_dir: Path, port: int = 8001, host: str = "127.0.0.1") -> None:
@@ -87,16 +100,3 @@ def serve(data_dir: Path, port: int = 8001, host: str = "127.0.0.1") -> None:
     datasette = build_datasette(data_dir)
     print(f"Serving {Path(data_dir) / 'ogi.db'} at http://{host}:{port}/", flush=True)
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("data"))
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--host", default="127.0.0.1")
-    args = parser.parse_args(argv)
-    serve(args.data, port=args.port, host=args.host)
-
-
-if __name__ == "__main__":
-    main()

@@ -3,8 +3,8 @@
 1. Load rate: a real archive of generated report pages (WARC + captures, the real parser)
    loaded by archive.load.load_archive — reports/s and cells/s.
 2. Query latency at scale: a synthetic archive of --reports reports (default 100,000, i.e.
-   ~20 million cells) built directly with executemany, published by `python -m
-   archive.serve` on 127.0.0.1, and every canned query, a search and the main table pages
+   ~20 million cells) built directly with executemany, published by `ogi serve`
+   on 127.0.0.1, and every canned query, a search and the main table pages
    fetched over HTTP --repeat times: p50/p95 in ms. Target p95 < 200 ms.
 3. Database size, per table (dbstat).
 
@@ -227,7 +227,7 @@ def latency_paths() -> dict[str, str]:
 
 def bench_latency(data_dir: Path, repeat: int, only: str | None = None) -> dict:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "archive.serve", "--data", str(data_dir), "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "ogi.cli", "serve", "--data", str(data_dir), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     figures = {}
@@ -304,7 +304,7 @@ def main() -> None:
         print(f"  database size {size['bytes'] / 1e6:,.0f} MB; largest: " + ", ".join(
             f"{name} {pages / 1e6:,.0f} MB" for name, pages in size["largest"].items()))
 
-        print(f"== latency over HTTP (python -m archive.serve), {args.repeat} requests each")
+        print(f"== latency over HTTP (ogi serve), {args.repeat} requests each")
         figures = bench_latency(synthetic_dir, args.repeat, args.only)
         width = max(map(len, figures))
         for label, figure in figures.items():

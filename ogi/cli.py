@@ -152,6 +152,8 @@ def serve(data_dir: Path, port: int, host: str) -> None:
     """Publish DIR/ogi.db with Datasette, read-only."""
     from archive.serve import serve as run_serve
 
+    if not (data_dir / "ogi.db").exists():
+        raise click.ClickException(f"{data_dir / 'ogi.db'} does not exist: run `ogi crawl` and `ogi load` first")
     run_serve(data_dir, port=port, host=host)
 
 

@@ -1,6 +1,6 @@
 """The published archive in a real headless browser (Debian's chromium) over a real server.
 
-`python -m archive.serve` (what `ogi serve` runs) serves a small real archive on a free
+`ogi serve` serves a small real archive on a free
 127.0.0.1 port; chromium loads the pages a journalist opens first, `--dump-dom` gives the
 DOM after scripts ran, and `--screenshot` leaves PNGs in test-artifacts/ for a human.
 Skipped only when chromium is missing outside CI; in CI (CI=true) a missing chromium fails.
@@ -40,9 +40,9 @@ def chromium_path() -> str:
 
 @contextmanager
 def datasette_on(data_dir: Path):
-    """`python -m archive.serve` (what `ogi serve` runs) on a free port; yields its base URL."""
+    """`ogi serve` on a free port; yields its base URL."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "archive.serve", "--data", str(data_dir), "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "ogi.cli", "serve", "--data", str(data_dir), "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -150,6 +150,20 @@ def test_every_canned_query_runs(world):
     assert {r["agency"] for r in missing} == {s.agency for s in world["specs"]}
 
 
+def test_every_page_a_visitor_can_reach_from_the_home_page_answers(world):
+    """The home page, the database page and every table, view and canned query page: a
+    500 anywhere is what a journalist meets first."""
+    datasette = world["datasette"]
+    database = get(datasette, "/ogi.json").json()
+    names = [t["name"] for t in database["tables"]] + [v["name"] for v in database["views"]]
+    assert {"reports", "report_summary", "table3_wide"} <= set(names)
+    paths = ["/", "/ogi", *(f"/ogi/{name}" for name in names),
+             *(f"/ogi/{name}" for name in metadata()["databases"]["ogi"]["queries"])]
+    for path in paths:
+        response = get(datasette, path)
+        assert response.status_code == 200, (path, response.text[:300])
+
+
 # -- archived originals ------------------------------------------------------------------
 def test_archived_original_is_served_sandboxed_with_its_bytes(world):
     [summary] = [r for r in rows(world["datasette"], "/ogi/report_summary.json") if r["agency"] == world["specs"][1].agency]
