@@ -98,6 +98,13 @@ def record_capture(db: sqlite_utils.Database, location: RecordLocation, **fields
     return table.last_pk
 
 
+def set_outcome(db: sqlite_utils.Database, capture_id: int, outcome: str) -> None:
+    """Correct a capture's outcome once more is known (a response refused after it was
+    archived, e.g. a decompression bomb); the WARC record it indexes is not touched."""
+    db["captures"].update(capture_id, {"outcome": outcome})
+    db.conn.commit()
+
+
 def last_capture(db: sqlite_utils.Database, url: str) -> dict | None:
     """The latest capture of `url` that holds (or revisits) a usable payload."""
     rows = list(db.query(
@@ -140,7 +147,9 @@ def read_capture(db: sqlite_utils.Database, warc_dir: Path, capture: dict | int)
 
     The revisit's own status and headers are kept (they describe that fetch); only the
     payload (and its content type, when the revisit has none, e.g. a 304) come from the
-    record named by `captures.refers_to`.
+    record named by `captures.refers_to`. `payload` is decoded (Content-Encoding undone),
+    `raw_payload` the bytes as stored; the original's headers say how they were encoded,
+    so they are decoded by the original record's Content-Encoding, not the revisit's.
     """
     if isinstance(capture, int):
         capture = db["captures"].get(capture)
@@ -150,6 +159,7 @@ def read_capture(db: sqlite_utils.Database, warc_dir: Path, capture: dict | int)
         if rows:
             original = read_record(Path(warc_dir) / rows[0]["warc_file"], rows[0]["warc_offset"])
             response.payload = original.payload
+            response.raw_payload = original.raw_payload
             response.content_type = response.content_type or original.content_type
     return response
 

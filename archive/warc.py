@@ -8,12 +8,22 @@ Why these rules:
 - File names come from a timestamp, a counter and random hex, never from URLs, and a file
   is opened with exclusive create ("xb"), so nothing is ever overwritten; a finished file
   (rotated away or left by an earlier process) is never appended to.
-- The payload we are given is the body after Scrapy undid Content-Encoding and chunking,
-  so the stored HTTP headers say so: `Content-Encoding`/`Transfer-Encoding` are kept as
-  `X-Archive-Orig-*` and `Content-Length` is the stored length. Replay tools (pywb) then
-  serve exactly the bytes in the record.
-- Payload digests are sha256 (base32 in the WARC header, hex in `payload_sha256`), so the
-  captures index and the WARC agree on one digest.
+- The payload we are given is the body as it came over the wire (WarcArchiveMiddleware sits
+  below Scrapy's HttpCompression), so a `Content-Encoding: gzip` body is stored gzipped
+  with its headers unrenamed, as warcio's capture_http, Heritrix and Browsertrix store it;
+  readers (pywb, warcio's content_stream(), `read_record` here) decode on read.
+- Chunking is the exception: Scrapy's downloader has already joined the chunks, so the
+  bytes we hold are not chunked. `Transfer-Encoding` is kept as
+  `X-Archive-Orig-Transfer-Encoding` and `Content-Length` is the stored length (a
+  `Content-Length` that disagrees with the stored bytes, e.g. a HEAD answer, is kept as
+  `X-Archive-Orig-Content-Length`), so the HTTP block says exactly what it holds.
+- Payload digests are sha256 of the stored (still compressed) bytes (base32 in the WARC
+  header, hex in `payload_sha256`), so the captures index, the WARC and `warcio check`
+  agree on one digest, and revisits compare what is stored.
+
+Reading: `read_record` returns the payload decoded (Content-Encoding undone, up to
+DECODED_MAX_BYTES, so an archived gzip bomb cannot exhaust memory) for parsing and serving,
+and the stored bytes as `raw_payload`.
 
 Revisits: `read_record` returns a revisit record as it is (empty payload, `refers_to`
 filled). Callers resolve it to the original bytes through the captures index:
@@ -34,6 +44,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
@@ -41,8 +52,13 @@ from warcio.warcwriter import WARCWriter
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
-# Framing headers that describe bytes we no longer hold (Scrapy decoded them).
-_FRAMING_HEADERS = ("content-encoding", "transfer-encoding")
+# Decoding an archived payload stops past this many bytes (above DOWNLOAD_MAXSIZE's default).
+DECODED_MAX_BYTES = 256 * 1024 * 1024
+
+
+class UndecodablePayload(ValueError):
+    """A stored payload whose Content-Encoding we cannot undo (unknown coding, or it
+    decodes past DECODED_MAX_BYTES). The stored bytes are untouched in the WARC."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,10 @@ class ArchivedResponse:
     url: str
     status: int | None
     headers: list[tuple[str, str]]
-    payload: bytes
+    payload: bytes  # decoded: Content-Encoding undone
     content_type: str | None
     record_type: str  # response | revisit
+    raw_payload: bytes = b""  # the bytes as stored (as received over the wire)
     record_id: str = ""
     warc_date: str = ""
     refers_to: str | None = None  # WARC-Refers-To of a revisit
@@ -238,15 +255,18 @@ class WarcWriter:
         return location
 
     def _response_headers(self, status, reason, response_headers, payload) -> StatusAndHeaders:
+        """The response's headers as received, except where they would misdescribe the
+        stored block: chunking (already undone by the downloader) and a Content-Length
+        that is not the stored length."""
         headers: list[tuple[str, str]] = []
         for name, value in response_headers or []:
             name, value = _text(name), _text(value)
             lower = name.lower()
-            if lower in _FRAMING_HEADERS:
+            if lower == "transfer-encoding":
                 headers.append(("X-Archive-Orig-" + name, value))
-            elif lower == "content-length":
-                headers.append(("X-Archive-Orig-Content-Length", value))
-            else:
+            elif lower == "content-length" and (status == 304 or value.strip() != str(len(payload))):
+                headers.append(("X-Archive-Orig-" + name, value))
+            elif lower != "content-length":
                 headers.append((name, value))
         if status != 304:
             headers.append(("Content-Length", str(len(payload))))
@@ -286,25 +306,30 @@ def _header_pairs(headers):
     return pairs
 
 
-def read_record(warc_path: Path, offset: int) -> ArchivedResponse:
+def read_record(warc_path: Path, offset: int, max_decoded: int = DECODED_MAX_BYTES) -> ArchivedResponse:
     """Read the response or revisit record starting at `offset` in `warc_path`.
 
+    `payload` is decoded (Content-Encoding undone), `raw_payload` is the stored bytes.
+    Raises UndecodablePayload when the coding is unknown or decodes past `max_decoded`.
     A revisit comes back with an empty payload and `refers_to*` set; resolve it with
     `archive.captures.read_capture`, which looks the original up in the captures index.
     """
     with open(warc_path, "rb") as stream:
         stream.seek(offset)
         for record in ArchiveIterator(stream):
-            headers = record.http_headers.headers if record.http_headers else []
-            status = record.http_headers.get_statuscode() if record.http_headers else None
-            payload = record.content_stream().read() if record.rec_type != "revisit" else b""
-            content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
+            http = record.http_headers
+            headers = http.headers if http else []
+            status = http.get_statuscode() if http else None
+            raw = record.raw_stream.read() if record.rec_type != "revisit" else b""
+            coding = http.get_header("Content-Encoding") if http else None
+            content_type = http.get_header("Content-Type") if http else None
             rh = record.rec_headers
             return ArchivedResponse(
                 url=rh.get_header("WARC-Target-URI"),
                 status=int(status) if status and str(status).isdigit() else None,
                 headers=[(k, v) for k, v in headers],
-                payload=payload,
+                payload=decode_payload(raw, coding, max_decoded),
+                raw_payload=raw,
                 content_type=content_type,
                 record_type=record.rec_type,
                 record_id=rh.get_header("WARC-Record-ID"),
@@ -315,6 +340,30 @@ def read_record(warc_path: Path, offset: int) -> ArchivedResponse:
                 profile=rh.get_header("WARC-Profile"),
             )
     raise ValueError(f"no WARC record at offset {offset} in {warc_path}")
+
+
+def decode_payload(raw: bytes, content_encoding: str | None, max_decoded: int = DECODED_MAX_BYTES) -> bytes:
+    """Undo `Content-Encoding` (gzip/x-gzip, deflate, br when brotli is installed; a list
+    is undone last coding first) with warcio's decompressors, the ones its
+    content_stream() uses, reading at most `max_decoded` bytes.
+
+    Like warcio, a body labelled gzip that is not gzip at all is taken as it is (servers
+    mislabel); an unknown coding is an UndecodablePayload, never silently raw bytes.
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    body = raw
+    for coding in reversed(codings):
+        coding = "gzip" if coding == "x-gzip" else coding
+        if coding not in BufferedReader.get_supported_decompressors():
+            raise UndecodablePayload(f"cannot decode Content-Encoding {coding!r} "
+                                     f"(supported: {', '.join(BufferedReader.get_supported_decompressors())})")
+        reader = BufferedReader(io.BytesIO(body), decomp_type=coding)
+        body = reader.read(max_decoded + 1)
+        if len(body) > max_decoded:
+            raise UndecodablePayload(f"{coding} payload of {len(raw)} stored bytes decodes past "
+                                     f"{max_decoded} bytes (a decompression bomb?)")
+    return body
 
 
 def complete_length(warc_path: Path, start: int = 0) -> int:

@@ -16,13 +16,27 @@ from urllib.parse import urljoin, urlsplit
 
 from archive import captures
 from archive.schema import open_db
-from archive.warc import WarcWriter, sha256_hex
+from archive.warc import UndecodablePayload, WarcWriter, decode_payload, sha256_hex
 from crawler import linkrules
 from crawler.registry import portal_for_url
 
 BUSY_TIMEOUT_MS = 30_000
 COUNTERS = ("requests", "bytes_received", "new_captures", "changed", "unchanged", "gone",
             "errors", "blocked", "disallowed", "reports", "attachments", "lists")
+
+
+CHALLENGE_PAGE_MAX = 64_000  # anti-bot challenge pages are small; bigger bodies are not decoded here
+
+
+def readable_body(payload: bytes, content_encoding: str | None) -> bytes:
+    """The body as a browser reads it, for the anti-bot check only: the archive keeps the
+    bytes as received (a gzipped challenge page stays gzipped), the check needs the text."""
+    if not content_encoding:
+        return payload
+    try:
+        return decode_payload(payload, content_encoding, max_decoded=CHALLENGE_PAGE_MAX)
+    except UndecodablePayload:
+        return b""  # too big or unknown coding: not a challenge page we can recognise
 
 
 class RunLedger:
@@ -80,7 +94,7 @@ class RunLedger:
         status = response.status
         digest = sha256_hex(payload)
         previous = captures.last_capture(self.db, request.url) if status in (200, 203, 304) or status >= 400 else None
-        blocked = self.is_blocked(status, payload)
+        blocked = self.is_blocked(status, readable_body(payload, _header(response.headers, "Content-Encoding")))
         revisit_of = None
         if blocked:
             outcome = "blocked"
@@ -164,6 +178,12 @@ class RunLedger:
             self.count(portal_id, "disallowed")  # robots.txt said no: obeyed, not a fault
         elif kind != "blocked":
             self.count(portal_id, "errors")
+
+    def mark_error(self, capture_id: int) -> None:
+        """An archived response the crawler then refused (too large once decoded): its
+        capture stays, with outcome "error", so `ogi load` does not parse it as a report."""
+        captures.set_outcome(self.db, capture_id, "error")
+        self.db.conn.commit()
 
     def failed_request(self, request) -> None:
         """A request that got no response at all still counts as a request."""

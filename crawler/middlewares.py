@@ -7,7 +7,8 @@
 - ConditionalRequestMiddleware: If-None-Match / If-Modified-Since for known reports and
   attachments (list pages are always fetched whole).
 - WarcArchiveMiddleware: every response, whatever its status, becomes a WARC record and a
-  captures row (through crawler.ledger.RunLedger) before anything else looks at it.
+  captures row (through crawler.ledger.RunLedger) before anything else looks at it, with
+  its body as received (still compressed: it sits below HttpCompression).
 - RetryAfterMiddleware: Scrapy's retry, plus waiting out 429/503 `Retry-After`.
 - ChineseEncodingMiddleware: undeclared or wrongly declared GBK pages decoded as GB18030.
 
@@ -190,8 +191,16 @@ class ConditionalRequestMiddleware:
 
 
 class WarcArchiveMiddleware:
-    """Sits between HttpCompression (below it: bodies arrive decoded) and Redirect/Retry
-    (above it: every redirect hop and retry attempt is archived)."""
+    """Sits between the downloader and HttpCompression (below it: bodies arrive as they came
+    over the wire, still gzipped if the server gzipped) and below Redirect/Retry (every
+    redirect hop and retry attempt is archived).
+
+    Why below HttpCompression: archivists expect the payload as received (pywb and warcio
+    decode on read), the stored digest is then the wire's, and a decompression bomb that
+    HttpCompression refuses (IgnoreRequest, an errors row "too_large") has already been
+    archived as the few compressed bytes it was. Bodies the downloader refused outright
+    (DOWNLOAD_MAXSIZE on the wire) never reach here: they are errors rows only, as before.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -205,6 +214,8 @@ class WarcArchiveMiddleware:
         row = ledger.archive(request, response)
         request.meta["ogi_outcome"] = row["outcome"]
         request.meta["ogi_capture_id"] = row["id"]
+        coding = response.headers.get("Content-Encoding")
+        request.meta["ogi_content_encoding"] = coding.decode("latin-1") if coding else None
         if row["outcome"] == "blocked" and 200 <= response.status < 300:
             raise IgnoreRequest(f"blocked by anti-bot challenge: {request.url}")
         if row["outcome"] == "redirect_loop":

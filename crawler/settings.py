@@ -2,9 +2,12 @@
 (`crawler.run.crawl(settings={...})`, `ogi crawl --set KEY=VALUE`).
 
 Our components and why they sit where they do (process_response runs from high to low):
-  HttpCompression 590 -> WarcArchive 585 -> encoding 583 -> MetaRefresh/Redirect 580 -> RetryAfter 550
-so the archive sees decoded bodies, yet every redirect hop and retry attempt is recorded; the
-encoding is settled before MetaRefresh reads the text (else Scrapy guesses each undeclared
+  WarcArchive 595 -> HttpCompression 590 -> encoding 583
+    -> MetaRefresh/Redirect 580 -> RetryAfter 550
+so the archive keeps each body as it came over the wire (gzip stays gzip, as archivists
+expect; a decompression bomb is archived before HttpCompression refuses it), the crawler
+sees decoded bodies, every redirect hop and retry attempt is recorded (the ledger reads a
+gzipped anti-bot page decoded to recognise it); the encoding is settled before MetaRefresh reads the text (else Scrapy guesses each undeclared
 GBK page with charset_normalizer, ~7 ms of reactor time a page).
 """
 
@@ -57,7 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
     "crawler.middlewares.ChineseEncodingMiddleware": 583,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 580,
-    "crawler.middlewares.WarcArchiveMiddleware": 585,
+    "crawler.middlewares.WarcArchiveMiddleware": 595,  # below HttpCompression (590): wire bytes
 }
 EXTENSIONS = {
     "crawler.extensions.RunLedgerExtension": 500,

@@ -9,12 +9,18 @@ Behaviour a crawler relies on: GET/HEAD on static files, POST (or GET) of Hanweb
 Last-Modified per file, 304 for If-None-Match / If-Modified-Since, Content-Type by
 extension (luoning's HTML is GBK served as bare `text/html`), a directory without its
 trailing slash redirects (301) to it.
+
+Opt-in (`serve_world(root, gzip=True)`): 200 bodies go out `Content-Encoding: gzip` to
+clients that accept it, as many real county portals answer; `gzip_sent` keeps the exact
+compressed bytes sent per (portal, request target), so tests can compare the archive with
+the wire. Off by default: bodies go out as stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import gzip as gzip_codec
 import hashlib
 import json
 import threading
@@ -92,6 +98,10 @@ class _PortalHandler(BaseHTTPRequestHandler):
             self.world.request_log.append((self.portal_id, method, full, self.status_sent, self.wfile.sent))
 
     def send_body(self, status: int, body: bytes, content_type: str, headers: dict | None = None, method: str = "GET"):
+        if self.world.gzip and status == 200 and body and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            body = gzip_codec.compress(body, mtime=0)  # mtime 0: the same page compresses the same
+            headers = {**(headers or {}), "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            self.world.gzip_sent[(self.portal_id, self.path)] = body
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -105,8 +115,10 @@ class _PortalHandler(BaseHTTPRequestHandler):
 class SampleWorld:
     """The running sample portals. Use as a context manager, or call start()/stop()."""
 
-    def __init__(self, root: Path, ports: dict[str, int] | None = None):
+    def __init__(self, root: Path, ports: dict[str, int] | None = None, gzip: bool = False):
         self.root = Path(root)
+        self.gzip = gzip  # gzip 200 bodies for clients that accept it
+        self.gzip_sent: dict[tuple[str, str], bytes] = {}  # (portal, request target) -> last gzip body sent
         # Fixed ports keep URLs stable between runs (a re-crawl then sees the same pages); default: free ports.
         self.ports = dict(ports or {})
         self.manifest = json.loads((self.root / "manifest.json").read_text(encoding="utf-8"))
@@ -290,9 +302,10 @@ class SampleWorld:
         request.send_body(200, body, "text/xml; charset=utf-8", method=method)
 
 
-def serve_world(root: Path, ports: dict[str, int] | None = None) -> SampleWorld:
+def serve_world(root: Path, ports: dict[str, int] | None = None, gzip: bool = False) -> SampleWorld:
     """A SampleWorld for `root` (not yet started: use `with serve_world(root) as world:` or `.start()`).
 
     `ports` pins portal ids to ports (e.g. {"zhongning": 18401}); others get a free port.
+    `gzip` sends 200 bodies gzip-compressed to clients that accept gzip.
     """
-    return SampleWorld(root, ports)
+    return SampleWorld(root, ports, gzip)

@@ -11,6 +11,7 @@ recorded while the crawl goes on, and two runs never overlap.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import signal
@@ -22,11 +23,15 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from warcio.archiveiterator import ArchiveIterator
 
-from conftest import REPO, WARCIO, query, warc_records
+from archive.captures import read_capture
+from archive.schema import open_db
+from conftest import REPO, WARCIO, query, run_ogi, warc_records
 from sample_portals.generate import generate_world
 from sample_portals.server import SampleWorld
 
+CDXJ_INDEXER = str(Path(sys.executable).with_name("cdxj-indexer"))
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -176,7 +181,11 @@ FAULT_PATHS = {
     "/faults/bomb.html": "too_large",
     "/faults/rs.html": "blocked",
     "/faults/jsl.html": "blocked",
+    "/faults/gzip-challenge.html": "blocked",  # a 200 challenge page, gzipped: only readable decoded
 }
+
+
+BOMB = gzip.compress(b"\0" * 20_000_000)  # ~20 KB on the wire, 20 MB decoded
 
 
 def _install_faults(world: SampleWorld, portal_id: str) -> None:
@@ -212,10 +221,12 @@ def _install_faults(world: SampleWorld, portal_id: str) -> None:
     world.add_route(portal_id, "/faults/truncated.html", send(200, b"<p>cut", length=5000))
     world.add_route(portal_id, "/faults/loop.html", send(302, headers=[("Location", "/faults/loop.html?again")]))
     world.add_route(portal_id, "/faults/huge.pdf", send(200, b"%PDF" + b"0" * 400_000, content_type="application/pdf"))
-    bomb = gzip.compress(b"\0" * 20_000_000)
-    world.add_route(portal_id, "/faults/bomb.html", send(200, bomb, [("Content-Encoding", "gzip")]))
+    world.add_route(portal_id, "/faults/bomb.html", send(200, BOMB, [("Content-Encoding", "gzip")]))
     world.add_route(portal_id, "/faults/rs.html", send(412, b"<script>var $_ts=window['$_ts'];</script>"))
     world.add_route(portal_id, "/faults/jsl.html", send(521, b"<script>document.cookie='__jsl_clearance=1'</script>"))
+    world.add_route(portal_id, "/faults/gzip-challenge.html",
+                    send(200, gzip.compress(b"<html><script>var $_ts=window['$_ts'];</script></html>"),
+                         [("Content-Encoding", "gzip")]))
     world.add_route(portal_id, "/faults/limited.html", rate_limited)
     world.add_route(portal_id, "/faults/malformed.html",
                     send(200, "<html><body><table><tr><td><p>年度报告<a href='x.pdf'>附件".encode() + b"\xff\xfe<<>>"))
@@ -240,7 +251,16 @@ def test_faults_are_recorded_and_the_crawl_goes_on(world, tmp_path):
             continue  # not linked; 404 is covered by the server-error row shape
         assert kind in errors.get(url_of(world, portal_id, path), set()), (path, errors)
     blocked = query(data_dir, "select count(*) from captures where outcome = 'blocked'")[0][0]
-    assert blocked == 2 and summary["blocked"] == 2
+    assert blocked == 3 and summary["blocked"] == 3
+    # the gzip bomb is refused (errors row above) yet archived as the few bytes it was
+    bomb_url = url_of(world, portal_id, "/faults/bomb.html")
+    (bomb,) = query(data_dir, "select id, status, content_length, payload_sha256, outcome from captures where url = ?",
+                    [bomb_url])
+    assert bomb[1] == 200 and bomb[2] == len(BOMB) and bomb[3] == hashlib.sha256(BOMB).hexdigest()
+    assert bomb[4] == "error"  # kept, but `ogi load` will not parse it as a report
+    assert query(data_dir, "select count(*) from errors where capture_id = ? and kind = 'too_large'", [bomb[0]])[0][0] == 1
+    with open_db(data_dir / "ogi.db") as db:
+        assert read_capture(db, data_dir / "warc", bomb[0]).raw_payload == BOMB
     assert summary["errors"] >= 6
     limited = query(data_dir, "select status from captures where url = ? order by id",
                     [url_of(world, portal_id, "/faults/limited.html")])
@@ -344,3 +364,79 @@ def test_a_public_portal_redirected_to_localhost_is_refused(world, tmp_path):
     served = [entry[2] for entry in world.request_log[before:]]
     assert not [path for path in served if path in ("/", "/x")], served  # the private target never saw a request
     assert summary["errors"] >= 2
+
+
+# -- compressed portals ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gzip_crawl(world, tmp_path_factory):
+    """One portal of the sample world served gzip-compressed, crawled twice (the second time
+    without conditional requests, so every page comes back whole and byte-identical)."""
+    with SampleWorld(world.root, gzip=True) as gzipped:
+        registry = [entry for entry in gzipped.registry() if entry["id"] == "zhongning"]
+        data_dir = tmp_path_factory.mktemp("gzip-crawl") / "data"
+        first = summary_of(run_crawl(data_dir, registry))
+        sent = dict(gzipped.gzip_sent)
+        second = summary_of(run_crawl(data_dir, registry, "OGI_CONDITIONAL_REQUESTS=false"))
+        yield {"dir": data_dir, "world": gzipped, "sent": sent, "first": first, "second": second}
+
+
+def test_gzip_responses_are_archived_as_the_server_sent_them(gzip_crawl):
+    data_dir, world, sent = gzip_crawl["dir"], gzip_crawl["world"], gzip_crawl["sent"]
+    files = sorted((data_dir / "warc").glob("*.warc.gz"))
+    check = subprocess.run([WARCIO, "check", *map(str, files)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    base = world.base_url("zhongning")
+    compared = 0
+    for path in files:
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response" or record.http_headers.get_statuscode() != "200":
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                wire = sent.get(("zhongning", url.removeprefix(base)))
+                if wire is None:
+                    continue  # robots.txt and the like: not compressed by the server
+                assert record.http_headers.get_header("Content-Encoding") == "gzip", url
+                assert record.raw_stream.read() == wire, url  # the exact bytes the server sent
+                compared += 1
+    assert compared >= len([r for r in world.manifest["reports"] if r["portal_id"] == "zhongning"])
+    # the stored digest is the wire's, in the index too
+    for url, digest in query(data_dir, "select url, payload_sha256 from captures where record_type = 'response' "
+                                       "and status = 200"):
+        if ("zhongning", url.removeprefix(base)) in sent:
+            assert digest == hashlib.sha256(sent[("zhongning", url.removeprefix(base))]).hexdigest(), url
+
+
+def test_gzip_archive_reads_back_decoded_and_loads(gzip_crawl):
+    data_dir, world = gzip_crawl["dir"], gzip_crawl["world"]
+    reports = [r for r in world.manifest["reports"] if r["portal_id"] == "zhongning" and r["delivery"] == "html"]
+    url = url_of(world, "zhongning", reports[0]["detail_path"])
+    with open_db(data_dir / "ogi.db") as db:
+        (capture,) = [row for row in db.query("select * from captures where url = ? and record_type = 'response' "
+                                              "order by id limit 1", [url])]
+        back = read_capture(db, data_dir / "warc", capture)
+        assert back.raw_payload.startswith(b"\x1f\x8b") and back.payload.lstrip().startswith(b"<!DOCTYPE html>")
+        assert reports[0]["title"].encode() in back.payload
+    # warcio's own reader decodes it too
+    with open(data_dir / "warc" / capture["warc_file"], "rb") as stream:
+        stream.seek(capture["warc_offset"])
+        assert next(iter(ArchiveIterator(stream))).content_stream().read() == back.payload
+    run_ogi("load", "--data", str(data_dir))
+    loaded = dict(query(data_dir, "select s.url, r.status from report_sources s join reports r on r.id = s.report_id"))
+    for report in reports:
+        status = loaded.get(url_of(world, "zhongning", report["detail_path"]))
+        assert status is not None and status != "failed", (report["title"], status)
+
+
+def test_identical_gzip_payloads_become_revisits_and_cdxj_indexer_reads_them(gzip_crawl):
+    data_dir = gzip_crawl["dir"]
+    second = query(data_dir, "select record_type, outcome, count(*) from captures where run_id = 2 and status = 200 "
+                             "and kind in ('report', 'attachment') group by 1, 2")
+    assert second and all(row[:2] == ("revisit", "unchanged") for row in second), second
+    assert gzip_crawl["second"]["new_captures"] == 0
+    files = sorted((data_dir / "warc").glob("*.warc.gz"))
+    index = subprocess.run([CDXJ_INDEXER, *map(str, files)], capture_output=True, text=True)
+    assert index.returncode == 0, index.stderr[-2000:]
+    entries = [json.loads(line.split(" ", 2)[2]) for line in index.stdout.splitlines()]
+    indexed = sorted((Path(e["filename"]).name, int(e["offset"])) for e in entries)
+    assert indexed == sorted(query(data_dir, "select warc_file, warc_offset from captures"))  # each response/revisit

@@ -218,7 +218,10 @@ class AnnualReportsSpider(scrapy.Spider):
             return
         if kind == "refused":
             return  # PortalRoutingMiddleware wrote the row when it refused
-        ledger.error(request, kind, reason)
+        capture_id = request.meta.get("ogi_capture_id")
+        if capture_id is not None:  # archived as received, then refused (a decompression bomb)
+            ledger.mark_error(capture_id)
+        ledger.error(request, kind, reason, capture_id=capture_id)
 
 
     def folder_fallbacks(self, request, status):
