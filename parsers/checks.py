@@ -108,26 +108,25 @@ def text_checks(narrative: str, table2: dict, table3: dict, penalty_text: str | 
         if match:
             stated, quote = 0, match.group(0)
     if stated is not None:
-        if received is None:
-            checks.append(Check("text_no_applications", None, stated, None,
-                                f"text says {quote!r}; missing new_received.total", "table3"))
-        else:
-            checks.append(Check("text_no_applications", received == stated, stated, received,
-                                f"text says {quote!r}; table 3 new_received.total = {received}", "table3"))
+        checks.append(_text_check("text_no_applications", stated, received, quote,
+                                  "table 3 new_received.total", "table3"))
     match = _PENALTY_COUNT.search(penalty_text)
     stated_penalty = int(match.group(1)) if match else None
     if match is None:
         match = _NO_PENALTY.search(penalty_text)
         stated_penalty = 0 if match else None
     if match:
-        penalty = table2["penalty"]
-        if penalty is None:
-            checks.append(Check("text_penalty", None, stated_penalty, None,
-                                f"text says {match.group(0)!r}; missing table2 penalty", "table2"))
-        else:
-            checks.append(Check("text_penalty", penalty == stated_penalty, stated_penalty, penalty,
-                                f"text says {match.group(0)!r}; table 2 行政处罚 = {penalty}", "table2"))
+        checks.append(_text_check("text_penalty", stated_penalty, table2["penalty"], match.group(0),
+                                  "table 2 行政处罚", "table2"))
     return checks
+
+
+def _text_check(rule: str, stated: int, printed, quote: str, where: str, scope: str) -> Check:
+    """What the narrative states against what the table prints; None when the table's
+    number is missing (the check cannot be evaluated, it did not pass or fail)."""
+    if printed is None:
+        return Check(rule, None, stated, None, f"text says {quote!r}; {where} is missing", scope)
+    return Check(rule, printed == stated, stated, printed, f"text says {quote!r}; {where} = {printed}", scope)
 
 
 def deadline(year: int, level: str) -> date:
