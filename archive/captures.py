@@ -210,7 +210,7 @@ def repair_warcs(db: sqlite_utils.Database, warc_dir: Path,
     if indexed == 0 and any(path.stat().st_size > _first_member_end(path) for path in paths):
         raise ArchiveIndexMissing(
             f"{warc_dir} holds {len(paths)} WARC file(s) that {db.conn.execute('pragma database_list').fetchone()[2]} "
-            "does not index: restore the database, or move the files elsewhere, before crawling")
+            "does not index: restore the database, or rebuild its index with `ogi reindex`, before crawling")
     if interrupted_since is None:
         return []  # the last run closed its files: nothing can be torn
     repaired = []

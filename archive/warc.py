@@ -21,6 +21,10 @@ Why these rules:
   header, hex in `payload_sha256`), so the captures index, the WARC and `warcio check`
   agree on one digest, and revisits compare what is stored.
 
+Our own fields: each response/revisit record also carries what the crawler knew beyond
+HTTP (portal, kind, referrer, link text, outcome, run; see OGI_FIELDS), and its WARC-Date
+is the capture's fetched_at, so `archive.reindex` can rebuild a lost captures index exactly.
+
 Reading: `read_record` returns the payload decoded (Content-Encoding undone, up to
 DECODED_MAX_BYTES, so an archived gzip bomb cannot exhaust memory) for parsing and serving,
 and the stored bytes as `raw_payload`.
@@ -36,18 +40,32 @@ import base64
 import hashlib
 import io
 import os
+import re
 import secrets
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
+
+# Our own WARC named fields (WARC 1.1 allows fields it does not define; readers ignore
+# them) on each response/revisit record: what the crawler knew about the fetch beyond
+# HTTP, so a lost captures index can be rebuilt from the WARCs alone (archive.reindex).
+# captures column -> field name. Not "WARC-" (the standard's namespace), not "X-" (RFC 6648).
+OGI_FIELDS = {
+    "portal_id": "Ogi-Portal",
+    "kind": "Ogi-Kind",
+    "referrer": "Ogi-Referrer",
+    "link_text": "Ogi-Link-Text",
+    "outcome": "Ogi-Outcome",  # the crawler's judgement when it wrote the record
+    "run_id": "Ogi-Run",  # the crawl_runs.id of the database that wrote it (a grouping key)
+}
 
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -192,6 +210,7 @@ class WarcWriter:
         fetched_at: datetime | str | None,
         revisit_of: dict | None = None,
         method: str = "GET",
+        annotations: dict | None = None,
     ) -> RecordLocation:
         """Write a `request` record and then a `response` (or `revisit`) record.
 
@@ -199,6 +218,8 @@ class WarcWriter:
         same URL): {"url", "fetched_at", "record_id", "payload_sha256"}. A revisit is
         written only when it really holds: status 304 (server-not-modified) or the
         payload's sha256 equals `revisit_of["payload_sha256"]` (identical-payload-digest).
+        `annotations` ({captures column: value}, keys of OGI_FIELDS) go on the
+        response/revisit record as our own named fields; None values are left out.
         Returns the location of the response/revisit record.
         """
         if self._file is None:
@@ -241,6 +262,9 @@ class WarcWriter:
                     "WARC-Payload-Digest": warc_digest(digest_hex),
                 },
             )
+        for column, value in (annotations or {}).items():
+            if value is not None:
+                record.rec_headers.add_header(OGI_FIELDS[column], field_value(value))
         record_id = record.rec_headers.get_header("WARC-Record-ID")
 
         request = self._request_record(url, method, request_headers, request_body, date, record_id)
@@ -290,6 +314,28 @@ class WarcWriter:
             http_headers=http,
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
         )
+
+
+_FIELD_UNSAFE = re.compile(r"[%\x00-\x1f\x7f]|^\s|\s$")
+
+
+def field_value(value) -> str:
+    """A value as one WARC header line: UTF-8 as is (WARC 1.1 allows it), but '%', control
+    characters (a newline would end the field) and edge white space percent-escaped, so
+    `read_annotations` gives back exactly the value written."""
+    return _FIELD_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), str(value))
+
+
+def read_annotations(rec_headers) -> dict:
+    """The OGI_FIELDS a record carries, as {captures column: value}; absent ones are left out."""
+    found = {}
+    for column, name in OGI_FIELDS.items():
+        value = rec_headers.get_header(name)
+        if value is not None:
+            found[column] = unquote(value)
+    if "run_id" in found:
+        found["run_id"] = int(found["run_id"]) if found["run_id"].isdigit() else None
+    return found
 
 
 def _header_pairs(headers):

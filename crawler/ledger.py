@@ -119,20 +119,25 @@ class RunLedger:
             original = captures.original_by_digest(self.db, digest) if payload else None
             if original:
                 revisit_of = captures.revisit_reference(self.db, original)
+        # what the crawler knows beyond HTTP goes into the record too (archive.reindex)
+        fetched_at = captures.now_iso()
+        annotations = dict(
+            run_id=self.run_id, portal_id=portal_id, kind=kind, outcome=outcome,
+            referrer=request.meta.get("ogi_referrer") or _header(request.headers, "Referer"),
+            link_text=request.meta.get("ogi_link_text"))
         location = self.writer.write_exchange(
             request.url, request.headers, request.body, status, _reason(status),
-            _pairs(response.headers), payload, None, revisit_of=revisit_of, method=request.method)
+            _pairs(response.headers), payload, fetched_at, revisit_of=revisit_of, method=request.method,
+            annotations=annotations)
         record_type = "revisit" if revisit_of and (status == 304 or revisit_of["payload_sha256"] == digest) else "response"
         headers = response.headers
         row = dict(
-            run_id=self.run_id, portal_id=portal_id, url=request.url, method=request.method,
-            fetched_at=captures.now_iso(), status=status,
+            **annotations, url=request.url, method=request.method,
+            fetched_at=fetched_at, status=status,
             content_type=_header(headers, "Content-Type"), content_length=len(payload),
             record_type=record_type,
             refers_to=revisit_of["record_id"] if record_type == "revisit" else None,
             etag=_header(headers, "ETag"), last_modified=_header(headers, "Last-Modified"),
-            referrer=request.meta.get("ogi_referrer") or _header(request.headers, "Referer"),
-            link_text=request.meta.get("ogi_link_text"), kind=kind, outcome=outcome,
         )
         if status == 304 and previous:  # a 304 has no body: keep what it stands for
             row["content_type"] = row["content_type"] or previous.get("content_type")

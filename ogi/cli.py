@@ -1,4 +1,4 @@
-"""The `ogi` command: one thin sub-command per room (crawl, parse, load, serve, status, demo).
+"""The `ogi` command: one thin sub-command per room (crawl, parse, load, serve, status, reindex, demo).
 
 Each sub-command parses its flags and calls one function in crawler/, parsers/ or
 archive/; the logic lives there. `--data DIR` (default ./data) is the archive folder:
@@ -142,6 +142,33 @@ def load(data_dir: Path, rebuild: bool) -> None:
         raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
     summary = load_archive(data_dir, rebuild=rebuild)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
+
+
+@main.command()
+@DATA_OPTION
+@click.option(
+    "--registry",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Portal entries to match hosts against (records written by ogi name their portal).",
+)
+def reindex(data_dir: Path, registry: Path | None) -> None:
+    """Rebuild the captures index from DIR/warc alone (after ogi.db was lost); never writes a WARC.
+
+    Exit 1 when a record could not be indexed (a torn tail, a digest mismatch): each is listed.
+    """
+    from archive.reindex import reindex_warcs
+    from crawler.registry import load_registry
+
+    if not (data_dir / "warc").is_dir():
+        raise click.ClickException(f"{data_dir / 'warc'} does not exist: nothing to reindex")
+    summary = reindex_warcs(data_dir, load_registry(registry) if registry else None)
+    unreadable = summary.pop("unreadable", [])
+    click.echo("ogi reindex: " + " ".join(f"{key}={value}" for key, value in summary.items())
+               + f" unreadable={len(unreadable)}")
+    for record in unreadable:
+        click.echo(f"  not indexed: {record['file']} at {record['offset']}: {record['reason']}", err=True)
+    if unreadable:
+        sys.exit(1)
 
 
 @main.command()

@@ -54,3 +54,9 @@ def test_local_switches_politeness_off_only_for_the_sample_portals(tmp_path):
     result = ogi("crawl", "--data", str(tmp_path), "--local")
     assert result.exit_code != 0
     assert "--local is for the sample portals" in result.output
+
+
+def test_reindex_refuses_a_folder_without_warcs(tmp_path):
+    result = ogi("reindex", "--data", str(tmp_path / "typo"))
+    assert result.exit_code != 0
+    assert "nothing to reindex" in result.output
