@@ -12,6 +12,8 @@ May touch: reads the archive database Datasette opened and the WARC files beside
   nosniff` (archived pages then run no script on our origin), and as a download with a
   file name we make (never the URL's) for anything that is not HTML.
 - `render_cell` turns archived_url values into links.
+- The facet type `one_scan` (report_summary's facets in metadata.json) counts all its
+  columns from one scan of the filtered rows: see OneScanFacet.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ import asyncio
 from pathlib import Path
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.facets import ColumnFacet
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -120,3 +125,78 @@ async def archived_original(datasette, request):
 @hookimpl
 def register_routes():
     return [(r"^" + ARCHIVE_PATH + r"(?P<capture_id>\d+)$", archived_original)]
+
+
+class OneScanFacet(ColumnFacet):
+    """Column facets whose counts come from one scan of the filtered rows.
+
+    Why: Datasette's column facet runs one query per column, each redoing the page's
+    filter. A search for a common word (罚款: 55,000 of 100,000 reports) costs ~30 ms a
+    pass, mostly looking up each hit's row, so five facets cost ~150 ms. Here the hits'
+    facet columns are read once into a materialized CTE and grouped five times (~95 ms).
+    Unfiltered pages keep one query per column: each is then a scan of that column's index.
+    Results look exactly like column facets (type "column", same counts, order and links).
+    Metadata: "facets": [{"one_scan": "province"}, ...]; ?_facet=col still adds a column facet.
+    """
+
+    type = "one_scan"
+
+    async def suggest(self):
+        return []
+
+    def _columns(self) -> list[tuple[str, str]]:
+        return [(config["config"].get("column") or config["config"]["simple"], config["source"])
+                for config in self.get_configs()]
+
+    async def facet_results(self):
+        columns = self._columns()
+        if len(columns) < 2 or _is_unfiltered(self.sql, self.table):
+            results, timed_out = await super().facet_results()
+        else:
+            results, timed_out = await self._one_scan(columns)
+        for result in results:
+            result["type"] = ColumnFacet.type
+        return results, timed_out
+
+    async def _one_scan(self, columns: list[tuple[str, str]]):
+        facet_size = self.get_facet_size()
+        names = [escape_sqlite(column) for column, _ in columns]
+        groups = " union all ".join(
+            f"select * from (select {position} as facet, {name} as value, count(*) as count from hits"
+            f" where {name} is not null group by {name} order by count desc, value limit {facet_size + 1})"
+            for position, name in enumerate(names))
+        sql = f"with hits as materialized (select {', '.join(names)} from ({self.sql})) {groups}"
+        try:
+            rows = (await self.ds.execute(self.database, sql, self.params, truncate=False,
+                                          custom_time_limit=self.ds.setting("facet_time_limit_ms"))).rows
+        except QueryInterrupted:
+            return [], [column for column, _ in columns]
+        qs_pairs = self.get_querystring_pairs()
+        results = []
+        for position, (column, source) in enumerate(columns):
+            counted = [row for row in rows if row["facet"] == position]
+            values = []
+            for row in counted[:facet_size]:
+                column_qs = f"{column}__exact" if column.startswith("_") else column
+                selected = (column_qs, str(row["value"])) in qs_pairs
+                toggle = (path_with_removed_args(self.request, {column_qs: str(row["value"])}) if selected
+                          else path_with_added_args(self.request, {column_qs: row["value"]}))
+                values.append({"value": row["value"], "label": row["value"], "count": row["count"],
+                               "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle)),
+                               "selected": selected})
+            results.append({
+                "name": column, "type": self.type, "hideable": source != "metadata",
+                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {f"_facet_{self.type}": column})),
+                "results": values, "truncated": len(counted) > facet_size,
+            })
+        return results, []
+
+
+def _is_unfiltered(sql: str, table: str | None) -> bool:
+    """Datasette's facet SQL is `select ... from [table] ` plus `where ...` when filtered."""
+    return table is not None and sql.rstrip().endswith(f"from {escape_sqlite(table)}")
+
+
+@hookimpl
+def register_facet_classes():
+    return [OneScanFacet]

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import sqlite3
+from collections import Counter
 from urllib.parse import quote
 
 import pytest
@@ -115,6 +116,39 @@ def test_report_summary_is_one_row_per_report_with_headline_numbers(world):
     litigation = fined.table4["litigation_direct"]["total"] + fined.table4["litigation_after_review"]["total"]
     assert row["litigation_total"] == litigation
     assert row["archived_url"].startswith("/-/archive/")
+
+
+SUMMARY_FACETS = ("province", "county", "level", "year", "checks_failed")
+
+
+@pytest.mark.parametrize("query", ["", f"_search={quote('公开')}", f"_search={quote('罚款')}", "year={year}"])
+def test_report_summary_facets_count_the_rows_the_page_shows(world, query):
+    """Searched pages count all five facets in one scan, unfiltered ones per column: the
+    journalist sees the same facets either way, each value linking to its rows."""
+    datasette = world["datasette"]
+    query = query.format(year=world["fined"].year)
+    page = get(datasette, f"/ogi/report_summary.json?{query}&_size=max&_shape=objects").json()
+    shown = page["rows"]
+    assert shown, query
+    facets = page["facet_results"]
+    assert set(facets) == set(SUMMARY_FACETS)  # a timed-out facet would be missing
+    for column in SUMMARY_FACETS:
+        expected = Counter(row[column] for row in shown if row[column] is not None)
+        assert {f["value"]: f["count"] for f in facets[column]["results"]} == dict(expected), column
+        assert facets[column]["type"] == "column"
+    first = facets["county"]["results"][0]
+    narrowed = get(datasette, first["toggle_url"].replace("http://localhost", "")).json()["rows"]  # keeps _shape
+    assert narrowed and {row["county"] for row in narrowed} == {first["value"]}
+
+
+def test_report_summary_page_shows_its_facets_and_takes_more(world):
+    datasette = world["datasette"]
+    html = get(datasette, f"/ogi/report_summary?_search={quote('公开')}").text
+    for column in SUMMARY_FACETS:
+        assert f'data-column="{column}"' in html
+    assert "one_scan" not in html and "timed out" not in html
+    extra = get(datasette, f"/ogi/report_summary.json?_search={quote('公开')}&_facet=status&_shape=objects").json()
+    assert {f["value"] for f in extra["facet_results"]["status"]["results"]} == {r["status"] for r in extra["rows"]}
 
 
 def test_failing_checks_query_names_the_broken_rule(world):
