@@ -49,19 +49,28 @@ def bigram_text(*parts: str | None) -> str:
 
 
 def _term_phrase(term: str) -> str | None:
-    """One whitespace-separated query word as an FTS5 phrase of its tokens."""
-    pieces: list[str] = []
-    for match in _RUN.finditer(_normalise(term)):
+    """One whitespace-separated query word as one FTS5 phrase of the tokens the index holds
+    for it: each Han run's bigrams, its last character where another run follows (the
+    index puts it there: 公开2021 is indexed 公开 开 2021), other words whole. A word ending
+    in a single Han character ends in a prefix token (年 matches 年度 and a closing 年)."""
+    runs = list(_RUN.finditer(_normalise(term)))
+    tokens: list[str] = []
+    prefix = False
+    for position, match in enumerate(runs):
         han, word = match.groups()
-        if han and len(han) == 1:
-            pieces.append(f'"{han}" *')
-        elif han:
-            pieces.append('"' + " ".join(han[i : i + 2] for i in range(len(han) - 1)) + '"')
+        last = position == len(runs) - 1
+        if han:
+            tokens.extend(han[i : i + 2] for i in range(len(han) - 1))
+            if not last:
+                tokens.append(han[-1])
+            elif len(han) == 1:
+                tokens.append(han)
+                prefix = True
         else:
-            pieces.append(f'"{word}"')
-    if not pieces:
+            tokens.append(word)
+    if not tokens:
         return None
-    return " + ".join(pieces)
+    return '"' + " ".join(tokens) + '"' + (" *" if prefix else "")
 
 
 def fts_query(query: str | None) -> str:

@@ -1,0 +1,55 @@
+"""Chinese search words against the bigram index, in a real SQLite FTS5 table.
+
+Through Datasette the same functions serve `?_search=` (tests/test_datasette.py); here
+the cases a journalist types: two-character words, long phrases, words mixing Chinese and
+digits (a pasted title), a single character, and FTS syntax typed as text.
+"""
+
+import sqlite3
+
+import pytest
+
+from archive.search import bigram_text, fts_query
+
+DOCS = {
+    1: "本年度依法收取罚款共计3万元。",
+    2: "隆德县政府信息公开2021年度报告",
+    3: "发生政府信息公开行政复议案件1件。",
+    4: "第2条",
+}
+
+
+@pytest.fixture(scope="module")
+def index():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create virtual table reports_fts using fts5(search_text, content='', tokenize='unicode61')")
+    for rowid, text in DOCS.items():
+        conn.execute("insert into reports_fts (rowid, search_text) values (?, ?)", (rowid, bigram_text(text)))
+    yield conn
+    conn.close()
+
+
+def found(index, query: str) -> set[int]:
+    return {row[0] for row in index.execute("select rowid from reports_fts where reports_fts match ?",
+                                            (fts_query(query),))}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("罚款", {1}),                            # two characters inside a longer run
+    ("复议", {3}),
+    ("信息公开", {2, 3}),
+    ("行政复议案件", {3}),
+    ("公开2021", {2}),                        # Chinese followed by digits
+    ("政府信息公开2021年度报告", {2}),           # a pasted title
+    ("2021年", {2}),                          # ends in one character: a prefix
+    ("第2", {4}),
+    ("罚款 复议", set()),                      # every word must match
+    ("罚款 3", {1}),
+    ('"罚款" OR', set()),                     # FTS syntax typed by a user is text
+])
+def test_search_words(index, query, expected):
+    assert found(index, query) == expected
+
+
+def test_a_word_that_is_not_there_finds_nothing(index):
+    assert found(index, "征地拆迁") == set()
