@@ -409,15 +409,21 @@ class Loader:
         ).fetchall()
 
     def mark_gone(self) -> int:
-        """reports.gone_at from captures whose URL answered 404/410 after we last saw it."""
+        """reports.gone_at once every file that stands for the current version is gone:
+        the latest capture of each of its source URLs answered 404/410. A PDF taken down
+        while its page is still served is not a removed report."""
         cursor = self.conn.execute(
             """
             update reports set gone_at = (
-                select min(g.fetched_at) from captures g join report_sources s on s.url = g.url
-                where s.report_id = reports.id and g.outcome = 'gone' and g.fetched_at > reports.last_seen)
-            where is_current = 1 and gone_at is null and exists (
-                select 1 from captures g join report_sources s on s.url = g.url
-                where s.report_id = reports.id and g.outcome = 'gone' and g.fetched_at > reports.last_seen)
+                select max(g.fetched_at) from captures g join report_sources s on s.url = g.url
+                where s.report_id = reports.id and g.outcome = 'gone')
+            where is_current = 1 and gone_at is null
+              and exists (select 1 from report_sources s where s.report_id = reports.id)
+              and not exists (
+                select 1 from report_sources s
+                where s.report_id = reports.id
+                  and coalesce((select c.outcome from captures c where c.url = s.url
+                                order by c.fetched_at desc, c.id desc limit 1), '') != 'gone')
             """
         )
         return cursor.rowcount

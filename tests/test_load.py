@@ -278,6 +278,25 @@ def test_a_report_removed_from_its_portal_gets_gone_at(archive):
     assert row["gone_at"] and row["gone_at"] > row["last_seen"]
 
 
+def test_a_report_whose_pdf_is_taken_down_while_its_page_stays_is_not_gone(archive):
+    spec = sample_specs(1)[0]
+    page_url, pdf_url = url_of(spec), url_of(spec, ".pdf")
+    page = report_page(spec, attachment=pdf_url)
+    archive.capture(spec.portal_id, page_url, page)
+    archive.capture(spec.portal_id, pdf_url, render(spec, "pdf"), PDF, kind="attachment", referrer=page_url)
+    archive.load()
+    archive.new_run()
+    archive.capture(spec.portal_id, page_url, page)  # the page is still served
+    archive.gone(spec.portal_id, pdf_url)             # only its PDF went away
+    archive.load()
+    assert archive.rows("select gone_at from report_summary") == [{"gone_at": None}]
+    archive.new_run()
+    archive.gone(spec.portal_id, page_url)            # now the page too
+    archive.load()
+    [report] = archive.rows("select gone_at from report_summary")
+    assert report["gone_at"] is not None
+
+
 def test_an_unreadable_warc_record_is_an_error_and_others_still_load(archive):
     good, bad = sample_specs(2)
     archive.capture(good.portal_id, url_of(good), report_page(good))
