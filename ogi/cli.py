@@ -37,9 +37,12 @@ def main() -> None:
 @click.option("--generated", type=int, default=40, show_default=True, help="Generated reports per run.")
 def demo(data_dir: Path, no_serve: bool, port: int, seed: int, generated: int) -> None:
     """Whole pipeline on the bundled offline sample portals: build, serve, crawl, archive, parse, load, Datasette."""
-    from ogi.demo import run_demo
+    from ogi.demo import DemoPortsBusy, run_demo
 
-    run_demo(data_dir, serve=not no_serve, port=port, seed=seed, generated=generated, echo=click.echo)
+    try:
+        run_demo(data_dir, serve=not no_serve, port=port, seed=seed, generated=generated, echo=click.echo)
+    except DemoPortsBusy as busy:
+        raise click.ClickException(str(busy)) from None
 
 
 @main.command()

@@ -20,6 +20,10 @@ from typing import Callable
 DEMO_PORTS = {"zhongning": 18401, "yanchi": 18402, "longde": 18403, "luoning": 18404, "hunyuan": 18405}
 
 
+class DemoPortsBusy(RuntimeError):
+    """The sample portals' fixed ports are taken while the folder holds an earlier crawl."""
+
+
 def run_demo(
     data_dir: Path,
     *,
@@ -42,8 +46,12 @@ def run_demo(
     try:
         world = serve_world(world_dir, ports=DEMO_PORTS).start()
     except OSError as busy:
-        echo(f"ports {min(DEMO_PORTS.values())}-{max(DEMO_PORTS.values())} not free ({busy.strerror}): "
-             "serving the sample portals on free ports instead (their URLs differ from earlier runs)")
+        ports = f"127.0.0.1:{min(DEMO_PORTS.values())}-{max(DEMO_PORTS.values())}"
+        if (data_dir / "ogi.db").exists():
+            # Other ports would be other URLs: every report would come back as a new version.
+            raise DemoPortsBusy(f"{ports} are in use ({busy.strerror}), and {data_dir} was crawled at those "
+                                "ports: stop the other `ogi demo`, or use a new --data folder") from None
+        echo(f"{ports} not free ({busy.strerror}): serving the sample portals on free ports instead")
         world = serve_world(world_dir).start()
     try:
         registry_path = world_dir / "registry.json"

@@ -398,7 +398,12 @@ def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
         rng.shuffle(news)
         non_report_items: list[Item] = []
 
+        used_titles: set[str] = set()
+
         def add_news(column: str) -> None:
+            if not news:  # a small world pads its columns with more news than there are titles
+                news.extend(NEWS_TITLES)
+                rng.shuffle(news)
             title = news.pop().format(county=portal["county"])
             named_year = re.search(r"(20\d\d)年", title)
             if named_year:  # a 2025 work plan is published in 2025, a 2024 summary in 2025
@@ -406,7 +411,10 @@ def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
                 date = dt.date(year, 1, 5) + dt.timedelta(days=rng.randint(0, 330))
             else:
                 date = dt.date(2021, 6, 1) + dt.timedelta(days=rng.randint(0, 1700))
-            path = _detail_path(portal, cols[column], date, _uid(seed, pid, title))
+            again = title in used_titles  # a reused title needs its own page
+            used_titles.add(title)
+            path = _detail_path(portal, cols[column], date,
+                                _uid(seed, pid, title, len(non_report_items)) if again else _uid(seed, pid, title))
             item = Item(title, date, path, _news_body(rng, portal, title), f"{portal['county']}人民政府办公室", column)
             columns[column].append(item)
             non_report_items.append(item)

@@ -60,3 +60,23 @@ def test_reindex_refuses_a_folder_without_warcs(tmp_path):
     result = ogi("reindex", "--data", str(tmp_path / "typo"))
     assert result.exit_code != 0
     assert "nothing to reindex" in result.output
+
+
+def test_demo_on_a_crawled_folder_refuses_other_ports_rather_than_making_new_versions(tmp_path):
+    """Other ports are other URLs: re-running the demo there would version every report."""
+    import socket
+
+    (tmp_path / "ogi.db").touch()  # a folder an earlier demo crawled
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 18401))  # if something else holds it, it is busy all the same
+        holder.listen()
+    except OSError:
+        pass
+    try:
+        result = ogi("demo", "--data", str(tmp_path), "--no-serve")
+    finally:
+        holder.close()
+    assert result.exit_code != 0
+    assert "was crawled at those ports" in result.output
+    assert not (tmp_path / "warc").exists()

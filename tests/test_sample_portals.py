@@ -473,3 +473,12 @@ def test_pinned_ports_give_the_same_urls_again(root):
         assert again.base_url("yanchi") == f"http://127.0.0.1:{port}"
         entry = next(e for e in again.registry() if e["id"] == "yanchi")
         assert entry["hosts"] == [f"127.0.0.1:{port}"] and fetch(entry["start_urls"][0])[0] == 200
+
+
+@pytest.mark.parametrize("generated", [0, 5])
+def test_a_small_world_still_has_every_column_and_distinct_pages(tmp_path, generated):
+    """`ogi demo --generated N` with a small N pads the lists with news, never reusing a page."""
+    manifest = generate_world(tmp_path, seed=3, generated=generated)
+    assert len([r for r in manifest["reports"] if r["kind"] == "generated" and r["format"] == "2021"]) == generated
+    paths = [(p["portal_id"], p["path"]) for p in manifest["non_reports"]]
+    assert len(paths) == len(set(paths))
