@@ -199,15 +199,18 @@ def repair_warcs(db: sqlite_utils.Database, warc_dir: Path,
     inspect what the killed run received. Files written by the killed run that hold no
     indexed record at all move to quarantine whole.
 
-    Refuses (ArchiveIndexMissing) when WARC files exist but the index has no row at all:
-    a lost or replaced ogi.db must not make a crawl cut the archive it does not know.
+    Refuses (ArchiveIndexMissing) when WARC files exist but the index has no row at all and
+    no killed run of its own: a lost or replaced ogi.db must not make a crawl cut the archive
+    it does not know (`ogi reindex` rebuilds the index).
     """
     warc_dir = Path(warc_dir)
     paths = sorted(warc_dir.glob("*.warc.gz"))
     if not paths:
         return []
     indexed = db.execute("select count(*) from captures").fetchone()[0]
-    if indexed == 0 and any(path.stat().st_size > _first_member_end(path) for path in paths):
+    # No row at all, and no killed run of this database to explain it: not our index.
+    if indexed == 0 and interrupted_since is None and any(
+            path.stat().st_size > _first_member_end(path) for path in paths):
         raise ArchiveIndexMissing(
             f"{warc_dir} holds {len(paths)} WARC file(s) that {db.conn.execute('pragma database_list').fetchone()[2]} "
             "does not index: restore the database, or rebuild its index with `ogi reindex`, before crawling")
@@ -221,7 +224,7 @@ def repair_warcs(db: sqlite_utils.Database, warc_dir: Path,
         indexed_end = row[0] if row and row[0] else None
         size = path.stat().st_size
         if indexed_end is None:
-            written_since = _iso_mtime(path) >= interrupted_since
+            written_since = _mtime(path) >= datetime.fromisoformat(interrupted_since).replace(microsecond=0)
             if written_since and size > _first_member_end(path):
                 _quarantine(path, 0, size)
                 repaired.append((path.name, size, 0))
@@ -234,8 +237,8 @@ def repair_warcs(db: sqlite_utils.Database, warc_dir: Path,
     return repaired
 
 
-def _iso_mtime(path: Path) -> str:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
 
 
 def _quarantine(path: Path, start: int, end: int) -> Path:
@@ -257,7 +260,8 @@ def _quarantine(path: Path, start: int, end: int) -> Path:
 def _first_member_end(path: Path) -> int:
     import zlib
 
-    data = path.read_bytes()[:1_000_000]
+    with open(path, "rb") as stream:
+        data = stream.read(1_000_000)  # a warcinfo record is a few hundred bytes
     member = zlib.decompressobj(wbits=31)
     try:
         member.decompress(data)

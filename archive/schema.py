@@ -76,7 +76,7 @@ def _crawl_tables(db: sqlite_utils.Database) -> None:
             "id": int,
             "started_at": str,
             "finished_at": str,
-            "status": str,  # running | finished | interrupted | failed
+            "status": str,  # running | finished | interrupted | failed | closed:<reason> | reindexed
             "requests": int,
             "bytes_received": int,
             "new_captures": int,
@@ -110,8 +110,8 @@ def _crawl_tables(db: sqlite_utils.Database) -> None:
             "last_modified": str,
             "referrer": str,
             "link_text": str,
-            "kind": str,  # list | detail | attachment | other
-            "outcome": str,  # new | changed | unchanged | gone | error | blocked
+            "kind": str,  # list | report | attachment | robots | other
+            "outcome": str,  # new | changed | unchanged | gone | error | blocked | redirect | redirect_loop | reindexed
         },
         pk="id",
         foreign_keys=[("run_id", "crawl_runs", "id"), ("portal_id", "portals", "id")],

@@ -42,7 +42,6 @@ import io
 import os
 import re
 import secrets
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,10 +180,6 @@ class WarcWriter:
         self._file.flush()
         if self.fsync:
             os.fsync(self._file.fileno())
-
-    @property
-    def current_file(self) -> str | None:
-        return self._name
 
     def close(self) -> None:
         if self._file is not None:
@@ -410,27 +405,3 @@ def decode_payload(raw: bytes, content_encoding: str | None, max_decoded: int = 
             raise UndecodablePayload(f"{coding} payload of {len(raw)} stored bytes decodes past "
                                      f"{max_decoded} bytes (a decompression bomb?)")
     return body
-
-
-def complete_length(warc_path: Path, start: int = 0) -> int:
-    """Bytes of `warc_path` made of whole gzip members (one member = one record).
-
-    A process killed mid-write leaves a torn last member; it lies beyond this length.
-    warcio's reader tolerates a torn member, so members are walked with zlib, which
-    says exactly where each one ends (`eof`). `start` must be a record boundary known
-    to be good (the end of the last indexed record), so only the tail is read.
-    """
-    with open(warc_path, "rb") as stream:
-        stream.seek(start)
-        data = memoryview(stream.read())
-    good = 0
-    while good < len(data):
-        member = zlib.decompressobj(wbits=31)
-        try:
-            member.decompress(data[good:])
-        except zlib.error:
-            break
-        if not member.eof:
-            break
-        good = len(data) - len(member.unused_data)
-    return start + good

@@ -140,9 +140,10 @@ def build_settings(portals: list[dict], settings: dict | None):
 
 
 def one_line(summary: dict) -> str:
+    """The monitoring line; a figure the run never counted prints as `?`, not 0."""
     keys = ("requests", "bytes_received", "new_captures", "changed", "unchanged", "gone", "errors", "blocked")
     return f"crawl run {summary.get('run_id')} {summary.get('status')}: " + " ".join(
-        f"{key}={summary.get(key, 0)}" for key in keys)
+        f"{key}={'?' if summary.get(key) is None else summary[key]}" for key in keys)
 
 
 def setting_value(text: str):

@@ -256,13 +256,6 @@ def body_by_headings(root):
     return None
 
 
-def find_body(root):
-    """The report body element: a known CMS container, else the smallest element holding
-    every section heading found on the page, else None."""
-    body = body_by_selector(root)
-    return body if body is not None else body_by_headings(root)
-
-
 def trafilatura_blocks(html_text: str) -> list:
     """Blocks from trafilatura's XML output (it keeps tables, padding rowspan/colspan
     positions with empty cells itself, so spans are not expanded again here)."""

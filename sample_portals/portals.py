@@ -52,10 +52,3 @@ DEPARTMENTS: tuple[str, ...] = (
     "自然资源局", "住房和城乡建设局", "交通运输局", "农业农村局", "卫生健康局",
     "市场监督管理局", "应急管理局", "司法局", "审计局", "水务局",
 )
-
-
-def portal_by_id(portal_id: str) -> dict:
-    for portal in PORTALS:
-        if portal["id"] == portal_id:
-            return portal
-    raise KeyError(f"no sample portal {portal_id!r}; known: {[p['id'] for p in PORTALS]}")

@@ -2,7 +2,6 @@
 back; a compressed response is stored as received and decoded on read."""
 
 import gzip
-import io
 import json
 import subprocess
 import sys
@@ -196,6 +195,25 @@ def test_a_crawl_refuses_to_touch_warcs_its_database_does_not_index(tmp_path):
     writer.close()
     size = (warc_dir / location.warc_file).stat().st_size
     db = open_db(tmp_path / "new.db")
+    since = captures.mark_interrupted_runs_since(db)  # a new database knows no killed run
     with pytest.raises(captures.ArchiveIndexMissing):
-        captures.repair_warcs(db, warc_dir, interrupted_since="2000-01-01T00:00:00+00:00")
+        captures.repair_warcs(db, warc_dir, since)
     assert (warc_dir / location.warc_file).stat().st_size == size
+
+
+def test_a_first_run_killed_before_its_first_row_is_repaired_not_refused(tmp_path):
+    """The kill -9 resume case at its earliest: records written, no captures row yet."""
+    db = open_db(tmp_path / "ogi.db")
+    run_id = captures.start_run(db)
+    db.conn.commit()
+    warc_dir = tmp_path / "warc"
+    writer = WarcWriter(warc_dir)
+    location = write_one(writer)
+    writer.close()
+    size = (warc_dir / location.warc_file).stat().st_size
+    since = captures.mark_interrupted_runs_since(db)
+    assert db["crawl_runs"].get(run_id)["status"] == "interrupted"
+    repaired = captures.repair_warcs(db, warc_dir, since)
+    assert repaired == [(location.warc_file, size, 0)]
+    (kept,) = (warc_dir / "quarantine").iterdir()  # set aside whole, not deleted
+    assert kept.stat().st_size == size

@@ -10,7 +10,6 @@ OGI_MAX_PAGES_PER_PORTAL requests per portal.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 from collections import Counter
 
@@ -275,7 +274,3 @@ def classify_failure(failure) -> tuple[str, str]:
     if "dataloss" in message or "data loss" in message or "truncat" in message:
         return "truncated", text
     return "fetch", text
-
-
-def registry_json(registry) -> str:
-    return json.dumps(load_registry(registry), ensure_ascii=False)
