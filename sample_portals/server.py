@@ -194,6 +194,11 @@ class SampleWorld:
         """`handler(request_handler)` writes the whole response for requests to `path` (with or without its query)."""
         self._routes[(portal_id, path)] = handler
 
+    @property
+    def routes(self) -> set[tuple[str, str]]:
+        """(portal_id, path) of every route added and not removed."""
+        return set(self._routes)
+
     def remove_route(self, portal_id: str, path: str) -> None:
         """Undo add_route: the path serves its static file (or 404) again."""
         self._routes.pop((portal_id, path), None)

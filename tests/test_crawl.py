@@ -232,9 +232,19 @@ def _install_faults(world: SampleWorld, portal_id: str) -> None:
                     send(200, "<html><body><table><tr><td><p>年度报告<a href='x.pdf'>附件".encode() + b"\xff\xfe<<>>"))
 
 
-def test_faults_are_recorded_and_the_crawl_goes_on(world, tmp_path):
+@pytest.fixture
+def faulty_world(world):
+    """The shared world with fault routes on zhongning for one test, removed after it."""
+    before = world.routes
+    _install_faults(world, "zhongning")
+    yield world
+    for portal_id, path in world.routes - before:
+        world.remove_route(portal_id, path)
+
+
+def test_faults_are_recorded_and_the_crawl_goes_on(faulty_world, tmp_path):
+    world = faulty_world
     portal_id = "zhongning"
-    _install_faults(world, portal_id)
     registry = world.registry()
     for entry in registry:
         if entry["id"] == portal_id:
