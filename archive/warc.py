@@ -87,6 +87,7 @@ class RecordLocation:
     length: int
     record_id: str
     payload_sha256: str  # hex; for a revisit, the digest of the original payload
+    record_type: str = "response"  # response | revisit: what write_exchange decided to write
 
 
 @dataclass
@@ -268,7 +269,8 @@ class WarcWriter:
         w.write_record(record)
         self._flush()
         end = self._file.tell()
-        location = RecordLocation(self._name, offset, end - offset, record_id, digest_hex)
+        location = RecordLocation(self._name, offset, end - offset, record_id, digest_hex,
+                                  "revisit" if profile else "response")
         if end >= self.max_bytes:
             self.close()
         return location

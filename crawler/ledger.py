@@ -129,7 +129,7 @@ class RunLedger:
             request.url, request.headers, request.body, status, _reason(status),
             _pairs(response.headers), payload, fetched_at, revisit_of=revisit_of, method=request.method,
             annotations=annotations)
-        record_type = "revisit" if revisit_of and (status == 304 or revisit_of["payload_sha256"] == digest) else "response"
+        record_type = location.record_type
         headers = response.headers
         row = dict(
             **annotations, url=request.url, method=request.method,
