@@ -68,8 +68,9 @@ def test_demo_on_a_crawled_folder_refuses_other_ports_rather_than_making_new_ver
 
     (tmp_path / "ogi.db").touch()  # a folder an earlier demo crawled
     holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # bind through an earlier demo's TIME_WAIT
     try:
-        holder.bind(("127.0.0.1", 18401))  # if something else holds it, it is busy all the same
+        holder.bind(("127.0.0.1", 18401))  # if something else listens there, it is busy all the same
         holder.listen()
     except OSError:
         pass
