@@ -21,6 +21,11 @@ DATA_OPTION = click.option(
     show_default=True,
     help="Archive folder: DIR/ogi.db and DIR/warc/.",
 )
+REGISTRY_OPTION = click.option(
+    "--registry",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSON list of portal entries (default: crawler/portals.json).",
+)
 
 
 @click.group()
@@ -47,11 +52,7 @@ def demo(data_dir: Path, no_serve: bool, port: int, seed: int, generated: int) -
 
 @main.command()
 @DATA_OPTION
-@click.option(
-    "--registry",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="JSON list of portal entries to crawl instead of crawler/portals.json.",
-)
+@REGISTRY_OPTION
 @click.option("--portal", "portal_ids", multiple=True, help="Only these portal ids (repeatable).")
 @click.option("--local", is_flag=True, help="Politeness off: for the sample portals on 127.0.0.1.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting (JSON value; repeatable).")
@@ -149,11 +150,7 @@ def load(data_dir: Path, rebuild: bool) -> None:
 
 @main.command()
 @DATA_OPTION
-@click.option(
-    "--registry",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Portal entries to match hosts against (records written by ogi name their portal).",
-)
+@REGISTRY_OPTION
 def reindex(data_dir: Path, registry: Path | None) -> None:
     """Rebuild the captures index from DIR/warc alone (after ogi.db was lost); never writes a WARC.
 
