@@ -24,7 +24,7 @@ DATA_OPTION = click.option(
 REGISTRY_OPTION = click.option(
     "--registry",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="JSON list of portal entries (default: crawler/portals.json).",
+    help="A JSON list of portal entries, like crawler/portals.json (crawl uses that file by default).",
 )
 
 
