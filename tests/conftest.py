@@ -49,13 +49,19 @@ def warc_records(data_dir: Path) -> list[tuple[str, str, int]]:
     return records
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """The sample portals (seed 2025) served on free 127.0.0.1 ports, for one test module."""
-    root = tmp_path_factory.mktemp("world")
+def served_world(tmp_path_factory, name: str):
+    """Generate the sample portals (seed 2025) into a new folder and serve them on free
+    127.0.0.1 ports until the generator is closed; for module fixtures to yield from."""
+    root = tmp_path_factory.mktemp(name)
     generate_world(root)
     with SampleWorld(root) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The sample portals served for one test module."""
+    yield from served_world(tmp_path_factory, "world")
 
 
 def run_ogi(*args: str) -> subprocess.CompletedProcess:

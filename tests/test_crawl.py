@@ -27,8 +27,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.captures import read_capture
 from archive.schema import open_db
-from conftest import REPO, WARCIO, query, run_ogi, warc_records
-from sample_portals.generate import generate_world
+from conftest import REPO, WARCIO, query, run_ogi, served_world, warc_records
 from sample_portals.server import SampleWorld
 
 CDXJ_INDEXER = str(Path(sys.executable).with_name("cdxj-indexer"))
@@ -60,10 +59,7 @@ def url_of(world: SampleWorld, portal_id: str, path: str) -> str:
 @pytest.fixture(scope="module")
 def changing_world(tmp_path_factory):
     """A world of its own: two_runs edits and removes pages in it."""
-    root = tmp_path_factory.mktemp("changing-world")
-    generate_world(root)
-    with SampleWorld(root) as running:
-        yield running
+    yield from served_world(tmp_path_factory, "changing-world")
 
 
 @pytest.fixture(scope="module")

@@ -177,14 +177,19 @@ def test_unchanged_recapture_is_a_sighting_not_a_version(archive):
     assert source["sightings"] == 2 and source["last_seen"] > source["fetched_at"]
 
 
+def republish_with_penalty(archive, spec, added: int) -> None:
+    """A later crawl finds the same report page edited: 行政处罚 raised by `added`."""
+    archive.new_run()
+    spec.table2["penalty"] = spec.table2["penalty"] + added
+    spec.printed.pop("table2.penalty", None)
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec), outcome="changed")
+
+
 def test_a_changed_report_becomes_a_new_version_and_the_old_one_is_kept(archive):
     spec = sample_specs(1)[0]
     archive.capture(spec.portal_id, url_of(spec), report_page(spec))
     archive.load()
-    archive.new_run()
-    spec.table2["penalty"] = spec.table2["penalty"] + 7
-    spec.printed.pop("table2.penalty", None)
-    archive.capture(spec.portal_id, url_of(spec), report_page(spec), outcome="changed")
+    republish_with_penalty(archive, spec, 7)
     summary = archive.load()
     assert summary["new_versions"] == 1
     versions = archive.rows("select version, is_current, penalty from reports order by version")
@@ -199,10 +204,7 @@ def test_rebuild_reparses_every_capture_and_keeps_the_version_history(archive):
     spec = sample_specs(1)[0]
     archive.capture(spec.portal_id, url_of(spec), report_page(spec))
     archive.load()
-    archive.new_run()
-    spec.table2["penalty"] = spec.table2["penalty"] + 3
-    spec.printed.pop("table2.penalty", None)
-    archive.capture(spec.portal_id, url_of(spec), report_page(spec), outcome="changed")
+    republish_with_penalty(archive, spec, 3)
     archive.load()
     tables = ("reports", "report_sources", "report_cells", "checks")
     before = {t: archive.rows(f"select count(*) as n from {t}")[0]["n"] for t in tables}
@@ -358,10 +360,7 @@ def test_report_summary_follows_every_change_to_reports(archive):
     archive.capture(first.portal_id, url_of(first), report_page(first))
     archive.capture(second.portal_id, url_of(second), report_page(second))
     archive.load()
-    archive.new_run()
-    first.table2["penalty"] = first.table2["penalty"] + 3
-    first.printed.pop("table2.penalty", None)
-    archive.capture(first.portal_id, url_of(first), report_page(first), outcome="changed")
+    republish_with_penalty(archive, first, 3)
     archive.gone(second.portal_id, url_of(second))
     archive.load()
     columns = ("id, report_key, agency, level, province, city, county, admin_code, year, title, published,"
