@@ -22,6 +22,7 @@ import lxml.html
 from parsers.chrome import body_selectors
 from parsers.document import Document, Heading, Paragraph, Table, expand_spans
 from parsers.labels import clean_text, normalise_label, normalise_text
+from parsers.sections import heading_hint, section_number
 
 _CHARSET_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
@@ -223,7 +224,7 @@ def blocks_from_element(body) -> list:
     return blocks
 
 
-_SECTION_HINT = re.compile(r"(一|二|三|四|五|六)\s*[、.．]\s*(总体情况|主动公开|收到和处理|政府信息公开行政复议|存在的主要问题|其他需要报告)")
+_SECTION_HINT = heading_hint()
 
 # How the report body is found, in order; each step can be forced alone (benchmarks measure them).
 BODY_STEPS = ("selector", "headings", "trafilatura", "whole_page")
@@ -287,8 +288,6 @@ def trafilatura_blocks(html_text: str) -> list:
 
 def _sections_found(blocks: list) -> int:
     """How many of the six section headings a candidate body holds (its quality score)."""
-    from parsers.report import section_number
-
     numbers = set()
     for block in blocks:
         if isinstance(block, Table):

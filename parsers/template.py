@@ -16,15 +16,18 @@ class Section(NamedTuple):
     number: str  # "1".."6", the key used in JSON output
     numeral: str  # 一..六 as printed
     heading: str  # the heading text without its numeral
+    # Words every printing of the heading keeps (一、概述及总体情况, 四、因政府信息公开申请
+    # 提起行政复议、行政诉讼情况 …): a numbered line holding them all is this heading.
+    keywords: tuple[str, ...] = ()
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("1", "一", "总体情况"),
-    Section("2", "二", "主动公开政府信息情况"),
-    Section("3", "三", "收到和处理政府信息公开申请情况"),
-    Section("4", "四", "政府信息公开行政复议、行政诉讼情况"),
-    Section("5", "五", "存在的主要问题及改进情况"),
-    Section("6", "六", "其他需要报告的事项"),
+    Section("1", "一", "总体情况", ("总体情况",)),
+    Section("2", "二", "主动公开政府信息情况", ("主动公开",)),
+    Section("3", "三", "收到和处理政府信息公开申请情况", ("申请",)),
+    Section("4", "四", "政府信息公开行政复议、行政诉讼情况", ("复议", "诉讼")),
+    Section("5", "五", "存在的主要问题及改进情况", ("问题",)),
+    Section("6", "六", "其他需要报告的事项", ("其他需要报告",)),
 )
 
 # --- Table 2: 主动公开政府信息情况 -------------------------------------------------

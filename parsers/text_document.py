@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from parsers.document import Cell, Document, Heading, Paragraph, Table
+from parsers.sections import section_number
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 _PIPES_ONLY = re.compile(r"^\|+$")
@@ -25,8 +26,6 @@ def _strip_bold(text: str) -> str:
 
 def _starts_table(line: str) -> bool:
     """A short line right before tab rows that is a table's first (one-cell) row, not a heading."""
-    from parsers.report import section_number
-
     return not line.startswith("#") and not line.endswith(("。", "：", ":")) and section_number(line) is None
 
 
