@@ -45,17 +45,21 @@ def _sum_check(rule: str, scope: str, expected, parts: dict[str, object], what: 
 
 
 def table3_checks(table3: dict) -> list[Check]:
+    """Table 3's arithmetic over whichever layout's rows it holds (2021 or 2019): the
+    outcome rows are those between 二、上年结转 and （七）总计."""
     checks = []
     people = template.TABLE3_COLUMN_KEYS[:-1]
-    for row in template.TABLE3_ROW_KEYS:
+    rows = tuple(table3)
+    outcomes = rows[2:rows.index("total_processed")]
+    for row in rows:
         values = table3[row]
         checks.append(_sum_check("t3_row_total", f"row:{row}", values["total"],
                                  {f"{row}.{col}": values[col] for col in people},
                                  f"{row} 总计 = 自然人 + 法人或其他组织"))
     for col in template.TABLE3_COLUMN_KEYS:
         checks.append(_sum_check("t3_outcome_total", f"column:{col}", table3["total_processed"][col],
-                                 {f"{row}.{col}": table3[row][col] for row in template.TABLE3_OUTCOME_KEYS},
-                                 f"{col} （七）总计 = rows 3-23"))
+                                 {f"{row}.{col}": table3[row][col] for row in outcomes},
+                                 f"{col} （七）总计 = rows 3-{len(outcomes) + 2}"))
     for col in template.TABLE3_COLUMN_KEYS:
         received, carried_over = table3["new_received"][col], table3["carried_over"][col]
         processed, forward = table3["total_processed"][col], table3["carried_forward"][col]

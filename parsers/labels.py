@@ -76,42 +76,42 @@ def label_variants() -> dict:
     return json.loads(text)
 
 
-@lru_cache(maxsize=1)
-def table3_row_labels() -> dict[str, str]:
-    """normalised label -> table 3 row key, for full labels and their variants."""
+@lru_cache(maxsize=None)
+def table3_row_labels(layout: str = template.LAYOUT_2021) -> dict[str, str]:
+    """normalised label -> table 3 row key of `layout`, for full labels and their variants."""
     labels: dict[str, str] = {}
     extra = label_variants()["table3_rows"]
-    for row in template.TABLE3_ROWS:
+    for row in template.TABLE3_LAYOUTS[layout]:
         for label in (row.label, *row.variants, *extra.get(row.key, ())):
             labels[normalise_label(label)] = row.key
     return labels
 
 
-@lru_cache(maxsize=1)
-def table3_row_cores() -> dict[str, str]:
+@lru_cache(maxsize=None)
+def table3_row_cores(layout: str = template.LAYOUT_2021) -> dict[str, str]:
     """label without enumerator -> row key, only where that core is unambiguous.
 
     `其他` (row 3.其他) is excluded: it is also a column header, so that row needs its
     `3.` to be recognised.
     """
     cores: dict[str, list[str]] = {}
-    for label, key in table3_row_labels().items():
+    for label, key in table3_row_labels(layout).items():
         core = strip_enumerator(label)
         if len(core) >= 4:
             cores.setdefault(core, []).append(key)
     return {core: keys[0] for core, keys in cores.items() if len(set(keys)) == 1}
 
 
-def match_table3_row(text: str) -> str | None:
-    """The table 3 row key a printed label names, or None."""
+def match_table3_row(text: str, layout: str = template.LAYOUT_2021) -> str | None:
+    """The table 3 row key of `layout` a printed label names, or None."""
     label = normalise_label(text)
     if not label or len(label) > 80:
         return None
-    labels = table3_row_labels()
+    labels = table3_row_labels(layout)
     if label in labels:
         return labels[label]
     core = strip_enumerator(label)
-    cores = table3_row_cores()
+    cores = table3_row_cores(layout)
     if core in cores:
         return cores[core]
     if len(core) >= 4:
@@ -122,34 +122,54 @@ def match_table3_row(text: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def table2_row_labels() -> dict[str, str]:
-    """normalised label -> table 2 row key (规章 -> regulations, 行政处罚 -> penalty…)."""
+@lru_cache(maxsize=None)
+def table2_row_labels(layout: str = template.LAYOUT_2021) -> dict[str, str]:
+    """normalised label -> table 2 row key of `layout` (规章 -> regulations, 行政处罚 -> penalty…)."""
     labels: dict[str, str] = {}
     extra = label_variants()["table2_rows"]
-    for key, label in template.TABLE2_DOCUMENT_ROWS:
-        labels[normalise_label(label)] = key
-    for key, label, *_ in template.TABLE2_SINGLE_ROWS:
-        labels[normalise_label(label)] = key
-    for key, variants in extra.items():
-        for label in variants:
-            labels[normalise_label(label)] = key
+    for row in template.TABLE2_LAYOUTS[layout]:
+        for label in (row.label, *row.variants, *extra.get(row.key, ())):
+            labels[normalise_label(label)] = row.key
     return labels
 
 
-def match_table2_row(text: str) -> str | None:
+def match_table2_row(text: str, layout: str = template.LAYOUT_2021) -> str | None:
     label = strip_enumerator(normalise_label(text))
-    return table2_row_labels().get(label)
+    return table2_row_labels(layout).get(label)
 
 
 def match_table3_column(text: str) -> str | None:
     label = normalise_label(text)
-    for key, printed in template.TABLE3_COLUMNS:
-        names = (printed, *template.TABLE3_COLUMN_VARIANTS.get(key, ()),
-                 *label_variants()["table3_columns"].get(key, ()))
-        if label in {normalise_label(name) for name in names}:
+    for key, names in table3_column_names().items():
+        if label in names:
             return key
     return None
+
+
+@lru_cache(maxsize=1)
+def table3_column_names() -> dict[str, tuple[str, ...]]:
+    """column key -> its normalised header printings, in template order."""
+    names = {}
+    for key, printed in template.TABLE3_COLUMNS:
+        variants = (printed, *template.TABLE3_COLUMN_VARIANTS.get(key, ()),
+                    *label_variants()["table3_columns"].get(key, ()))
+        names[key] = tuple(dict.fromkeys(normalise_label(name) for name in variants))
+    return names
+
+
+def find_in_order(text: str, headers: list[tuple[str, ...]], start: int = 0) -> list[int] | None:
+    """Positions of each header (any of its printings, already normalised) in `text`,
+    each after the one before; None as soon as one is missing. For header verification:
+    `text` is the normalised header text printed above a row."""
+    positions = []
+    for printings in headers:
+        hits = [(text.find(name, start), name) for name in printings if name and text.find(name, start) >= 0]
+        if not hits:
+            return None
+        position, name = min(hits)
+        positions.append(position)
+        start = position + len(name)
+    return positions
 
 
 # --- numbers --------------------------------------------------------------------
@@ -171,15 +191,17 @@ class Number:
 
 _UNIT_RE = re.compile(r"(万元|件|条|个|起|宗|次|项)$")
 _NUMBER_RE = re.compile(r"^[+]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
+_SPACED_DIGITS = re.compile(r"\d\s+\d")
 _ZERO_WORDS = {"无": "none_word", "零": "none_word", "/": "slash", "／": "slash", "\\": "slash"}
 
 
-def read_number(printed: str | None, decimal: bool = False) -> Number:
+def read_number(printed: str | None, decimal: bool = False, signed: bool = False) -> Number:
     """Read one printed cell. Never guesses: anything unreadable is None with a reason.
 
     `—`, `-`, `/`, `无` and an empty cell mean zero in these reports: they read as 0 with
     a flag and the printed text kept. Counts must be whole numbers; `decimal` (fees in 万元)
-    allows fractions.
+    allows fractions; `signed` (2019's 本年增/减) allows a minus sign. Digits split by
+    stray spaces inside one cell (`2 1`, Word-pasted HTML) read as one number, flagged.
     """
     if printed is None:
         return Number(None, None, None, "cell absent")
@@ -198,22 +220,27 @@ def read_number(printed: str | None, decimal: bool = False) -> Number:
     if unit and len(text) > len(unit.group(0)):
         text = text[: -len(unit.group(0))]
         flag = flag or "unit"
+    sign = 1
+    if signed and len(text) > 1 and text[0] in _DASHES:
+        sign, text = -1, text[1:]
     match = _NUMBER_RE.match(text)
     if not match:
         return Number(None, raw, None, f"unreadable number {raw.strip()!r}")
+    if _SPACED_DIGITS.search(normalise_text(raw)):
+        flag = flag or "spaced_digits"
     whole, fraction = match.group(1), match.group(2)
     if "," in whole:
         flag = flag or "thousands"
     whole = whole.replace(",", "")
     if decimal:
-        return Number(float(whole + (fraction or "")), raw, flag)
+        return Number(sign * float(whole + (fraction or "")), raw, flag)
     if fraction and int(fraction[1:] or 0) != 0:
         return Number(None, raw, None, f"count with a fraction {raw.strip()!r}")
-    return Number(int(whole), raw, flag)
+    return Number(sign * int(whole), raw, flag)
 
 
 def is_number_cell(printed: str | None) -> bool:
     """True for a non-empty cell that reads as a number (including dash/无 zeros)."""
     if printed is None or not normalise_text(printed):
         return False
-    return read_number(printed, decimal=True).value is not None
+    return read_number(printed, decimal=True, signed=True).value is not None

@@ -19,10 +19,8 @@ from parsers.document import Block, Document, Table
 from parsers.labels import clean_text, normalise_text
 from parsers.metadata import YEAR_RE, agency_from_title, find_title, level_of, parse_date, published_in_text
 from parsers.sections import block_text, drop_chrome, section_text, split_sections
+from parsers.legacy import is_legacy_layout, read_legacy
 from parsers.tables import read_table2, read_table3, read_table4
-
-STATUSES = ("ok", "partial", "failed")
-
 
 @dataclass
 class Cell:
@@ -51,6 +49,8 @@ class Report:
     table2: dict = field(default_factory=template.blank_table2)
     table3: dict = field(default_factory=template.blank_table3)
     table4: dict = field(default_factory=template.blank_table4)
+    table2_2019: dict | None = None  # the 2019 trial layout's own table 2, when that layout was read
+    legacy: dict | None = None  # the 统计指标 figures of a pre-2020 report
     cells: list[Cell] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
@@ -71,6 +71,8 @@ class Report:
             "table2": self.table2,
             "table3": self.table3,
             "table4": self.table4,
+            "table2_2019": self.table2_2019,
+            "legacy": self.legacy,
             "checks": [check.to_json() for check in self.checks],
         }
 
@@ -82,40 +84,76 @@ def failed_report(*problems: str) -> Report:
 # --- tables into the report ---------------------------------------------------------
 
 
-def _fill_table2(report: Report, blocks: list[Block]) -> None:
-    readings = read_table2(blocks)
-    for key, _ in template.TABLE2_DOCUMENT_ROWS:
-        reading = readings.get(key)
-        for i, (col, _) in enumerate(template.TABLE2_DOCUMENT_COLUMNS):
-            number = reading.numbers[i] if reading else None
-            _record(report, "table2", key, col, number, reading.reason if reading else "row not printed")
-            report.table2[key][col] = number.value if number else None
-    for key, *_ in template.TABLE2_SINGLE_ROWS:
-        reading = readings.get(key)
-        number = reading.numbers[0] if reading else None
-        _record(report, "table2", key, "value", number, reading.reason if reading else "row not printed")
-        report.table2[key] = number.value if number else None
+def _store(report: Report, table: str, target: dict, row_key: str, col_key: str, number, row_reason: str) -> None:
+    """One number into its key (`value` is a single-number row of table 2) and its Cell."""
+    _record(report, table, row_key, col_key, number, row_reason)
+    value = number.value if number else None
+    if col_key == "value":
+        target[row_key] = value
+    else:
+        target[row_key][col_key] = value
 
 
-def _fill_table3(report: Report, blocks: list[Block]) -> None:
-    readings, note = read_table3(blocks)
-    if note:
-        report.problems.append(note)
-    for key in template.TABLE3_ROW_KEYS:
-        reading = readings.get(key)
+def _fill_table2(report: Report, blocks: list[Block]) -> str | None:
+    """Table 2 on the layout its headers name; the 2019 layout's cells also fill the 2021
+    keys they are comparable with (COMPARABLE_2019), the rest of those stay NULL."""
+    reading = read_table2(blocks)
+    report.problems.extend(reading.problems)
+    absent = reading.problems[0] if reading.problems and not reading.rows else "row not printed"
+    if reading.layout == template.LAYOUT_2019:
+        report.table2_2019 = template.blank_table2_2019()
+        own: dict[tuple[str, str], object] = {}
+        for row in template.TABLE2_LAYOUT_2019:
+            row_reading = reading.rows.get(row.key)
+            for i, column in enumerate(row.columns):
+                number = row_reading.numbers[i] if row_reading else None
+                own[(row.key, column.key)] = number
+                _store(report, "table2_2019", report.table2_2019, row.key, column.key, number,
+                       row_reading.reason if row_reading else absent)
+        for row in template.TABLE2_LAYOUT_2021:
+            for column in row.columns:
+                source = template.COMPARABLE_2019.get((row.key, column.key))
+                if source is None:
+                    _store(report, "table2", report.table2, row.key, column.key, None,
+                           f"2019 layout: no column comparable with {column.header}")
+                else:
+                    header = next(c.header for r in template.TABLE2_LAYOUT_2019 if r.key == source[0]
+                                  for c in r.columns if c.key == source[1])
+                    _store(report, "table2", report.table2, row.key, column.key, own[source],
+                           f"2019 layout: {header} not read")
+        return reading.layout
+    for row in template.TABLE2_LAYOUT_2021:
+        row_reading = reading.rows.get(row.key)
+        for i, column in enumerate(row.columns):
+            number = row_reading.numbers[i] if row_reading else None
+            _store(report, "table2", report.table2, row.key, column.key, number,
+                   row_reading.reason if row_reading else absent)
+    return reading.layout
+
+
+def _fill_table3(report: Report, blocks: list[Block], prefer: str | None) -> str | None:
+    reading = read_table3(blocks, prefer)
+    report.problems.extend(reading.problems)
+    layout = reading.layout or template.LAYOUT_2021
+    report.table3 = template.blank_table3(layout)
+    for key in template.table3_row_keys(layout):
+        row_reading = reading.rows.get(key)
         for i, col in enumerate(template.TABLE3_COLUMN_KEYS):
-            number = reading.numbers[i] if reading else None
-            _record(report, "table3", key, col, number, reading.reason if reading else "row not printed")
-            report.table3[key][col] = number.value if number else None
+            number = row_reading.numbers[i] if row_reading else None
+            _store(report, "table3", report.table3, key, col, number,
+                   row_reading.reason if row_reading else "row not printed")
+    return reading.layout
 
 
 def _fill_table4(report: Report, blocks: list[Block]) -> None:
     reading = read_table4(blocks)
+    report.problems.extend(reading.problems)
+    row_reading = reading.rows.get("table4")
     for g, group in enumerate(template.TABLE4_GROUP_KEYS):
         for c, col in enumerate(template.TABLE4_COLUMN_KEYS):
-            number = reading.numbers[g * 5 + c] if reading else None
-            _record(report, "table4", group, col, number, reading.reason if reading else "table not found")
-            report.table4[group][col] = number.value if number else None
+            number = row_reading.numbers[g * 5 + c] if row_reading else None
+            _store(report, "table4", report.table4, group, col, number,
+                   row_reading.reason if row_reading else "table not found")
 
 
 def _record(report: Report, table: str, row: str, col: str, number, row_reason: str | None) -> None:
@@ -126,29 +164,43 @@ def _record(report: Report, table: str, row: str, col: str, number, row_reason: 
         report.cells.append(Cell(table, row, col, number.value, number.printed, number.flag, reason))
 
 
-PRE_2020_REASON = "pre-2020 layout: the 2021 template's tables do not exist in this report"
+LEGACY_REASON = "pre-2020 layout: the 2021 template's tables do not exist in this report"
 
 
-def _fill_pre_2020(report: Report, blocks: list[Block]) -> None:
-    """Reports for 2019 and earlier follow the older, looser layout (one 统计指标 table, other
-    section headings): keep the whole text, in section 1, and leave the 2021 tables NULL
-    with the reason rather than forcing old numbers into new rows."""
-    report.format = "pre-2020"
+def _fill_legacy(report: Report, blocks: list[Block]) -> None:
+    """Reports before the 2019 layout have one 统计指标 table and other section headings:
+    keep the whole text in section 1, read the table's figures into the legacy keys, and
+    leave the 2021 tables NULL with the reason rather than forcing old numbers into new rows."""
+    report.format = template.LAYOUT_LEGACY
     report.sections["1"] = "\n".join(
         clean_text(block.text) for block in blocks if not isinstance(block, Table)).strip() or None
-    for fill in (_fill_table2, _fill_table3, _fill_table4):
-        fill(report, [])
-    for cell in report.cells:
-        cell.reason = PRE_2020_REASON
-    report.problems.append("pre-2020 layout: whole text kept in section 1; tables 2-4 of the 2021 template do not apply")
+    for row in template.TABLE2_LAYOUT_2021:
+        for column in row.columns:
+            _store(report, "table2", report.table2, row.key, column.key, None, LEGACY_REASON)
+    for key in template.TABLE3_ROW_KEYS:
+        for col in template.TABLE3_COLUMN_KEYS:
+            _store(report, "table3", report.table3, key, col, None, LEGACY_REASON)
+    for group in template.TABLE4_GROUP_KEYS:
+        for col in template.TABLE4_COLUMN_KEYS:
+            _store(report, "table4", report.table4, group, col, None, LEGACY_REASON)
+    reading = read_legacy(blocks)
+    report.problems.extend(reading.problems)
+    report.legacy = dict.fromkeys(template.LEGACY_KEYS)
+    for key in template.LEGACY_KEYS:
+        row_reading = reading.rows.get(key)
+        number = row_reading.numbers[0] if row_reading else None
+        _store(report, "legacy", report.legacy, key, "value", number,
+               row_reading.reason if row_reading else "row not printed")
+    report.problems.append("pre-2020 layout: whole text kept in section 1; tables 2-4 of the 2021 template do "
+                           "not apply; the 统计指标 figures are in `legacy`")
 
 
 def _missing_summary(report: Report) -> list[str]:
     problems = []
-    for table in ("table2", "table3", "table4"):
+    for table in ("table2", "table2_2019", "table3", "table4"):
         rows: dict[str, str] = {}
         for cell in report.cells:
-            if cell.table == table and cell.value is None:
+            if cell.table == table and cell.value is None and not (cell.reason or "").startswith("2019 layout:"):
                 rows.setdefault(cell.row_key, cell.reason or "missing")
         if rows:
             shown = ", ".join(f"{row} ({reason})" for row, reason in list(rows.items())[:8])
@@ -188,27 +240,30 @@ def report_from_document(document: Document) -> Report:
         if source:
             report.metadata["published_from"] = source
 
-    has_old_layout = any(isinstance(b, Table) and "统计指标" in block_text(b) for b in blocks)
-    if has_old_layout or (report.year is not None and report.year <= 2019):
-        _fill_pre_2020(report, blocks)
+    if is_legacy_layout(blocks):
+        _fill_legacy(report, blocks)
     else:
-        for section in template.SECTIONS:
-            number = section.number
-            report.sections[number] = (section_text(sections[number], with_tables=number in "156")
-                                       if number in sections else None)
         missing_sections = [s.number for s in template.SECTIONS if s.number not in sections]
         if missing_sections:
             report.problems.append(f"section headings not found: {', '.join(missing_sections)}")
-
-        _fill_table2(report, sections.get("2", blocks))
-        _fill_table3(report, sections.get("3", blocks))
+        table2_layout = _fill_table2(report, sections.get("2", blocks))
+        table3_layout = _fill_table3(report, sections.get("3", blocks), table2_layout)
         _fill_table4(report, sections.get("4", blocks))
+        if table2_layout and table3_layout and table2_layout != table3_layout:
+            report.problems.append(f"table 2 is on the {table2_layout} layout, table 3 on the {table3_layout} layout")
+        report.format = table2_layout or table3_layout or "unknown"
+        unread_table2 = table2_layout is None and any(cell.table == "table2" and cell.reason and "header"
+                                                      in cell.reason for cell in report.cells)
+        for section in template.SECTIONS:
+            number = section.number
+            # a table read into no key keeps its text in its section (2: headers of no known layout)
+            with_tables = number in "156" or (number == "2" and unread_table2)
+            report.sections[number] = (section_text(sections[number], with_tables=with_tables)
+                                       if number in sections else None)
         report.problems.extend(_missing_summary(report))
-        if any(report.table3[key]["total"] is not None for key in template.TABLE3_ROW_KEYS):
-            report.format = "2021"
 
     report.checks = run_checks(report)
-    if report.format == "pre-2020":  # the 2021 arithmetic does not apply to the old layout
+    if report.format == template.LAYOUT_LEGACY:  # the 2021 arithmetic does not apply to the old layout
         report.checks = [check for check in report.checks if check.rule == "timeliness"]
     nothing_read = all(cell.value is None for cell in report.cells) and not any(report.sections.values())
     if nothing_read:

@@ -17,8 +17,8 @@ HTML_REPORT = """<html><head><meta charset="gb2312"><meta name="ArticleTitle" co
 <meta name="PubDate" content="2025-01-20 08:54"></head><body><div class="nav">当前位置：首页 &gt; 政府信息公开</div>
 <table><tr><td>索  引  号：</td><td>640400001/2025-00012</td><td>发布机构：</td><td>某县某镇</td></tr></table>
 <div class="TRS_Editor"><p>某县某镇2024年政府信息公开工作年度报告</p><p><b>一、总体情况</b></p><p>2024年我镇未收到政府信息公开申请。</p>
-<p>二、主动公开政府信息情况</p><table><tr><td>行政处罚</td><td><span>1</span><span>2</span><o:p></o:p></td></tr>
-<tr><td>行政事业性收费</td><td>１,２３4.5</td></tr></table><p>【字体：大 中 小】</p>
+<p>二、主动公开政府信息情况</p><table><tr><td>信息内容</td><td>本年处理决定数量</td></tr><tr><td>行政处罚</td><td><span>1</span><span>2</span><o:p></o:p></td></tr>
+<tr><td>信息内容</td><td>本年收费金额（单位：万元）</td></tr><tr><td>行政事业性收费</td><td>１,２３4.5</td></tr></table><p>【字体：大 中 小】</p>
 <p>三、收到和处理政府信息公开申请情况</p><table><tr><td colspan="3">一、本年新收政府信息公开申请数量</td><td>1</td><td>—</td><td>/</td><td>无</td><td></td><td>0</td><td>1</td></tr>
 <tr><td rowspan="2">（三）不予公开</td><td>1.属于国家秘密</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>
 <tr><td>2.其他法律行政法规禁止公开</td><td>2</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>3</td></tr></table>
@@ -237,5 +237,6 @@ def test_a_pre_2020_report_keeps_its_text_and_leaves_the_2021_tables_null_with_t
     assert report.format == "pre-2020"
     assert "主动公开政府信息240条" in report.sections["1"]
     assert report.table3["new_received"]["total"] is None
-    assert all(cell.value is None and "pre-2020" in cell.reason for cell in report.cells)
+    assert all(cell.value is None and "pre-2020" in cell.reason for cell in report.cells if cell.table != "legacy")
+    assert report.legacy["active_disclosed"] == 240 and report.legacy["applications_received"] is None
     assert all(check.rule == "timeliness" for check in report.checks)

@@ -34,10 +34,12 @@ def t3_lines(table3: dict) -> list[list[str]]:
 def report_text(spec, table3_lines: list[str]) -> str:
     """A report as a PDF text layer that lost table 3's labels: tables 2 and 4 keep theirs."""
     t2, t4 = spec.table2, spec.table4
-    lines = [spec.title, "一、总体情况", f"{spec.year}年，我单位持续推进政务公开。", "二、主动公开政府信息情况"]
+    lines = [spec.title, "一、总体情况", f"{spec.year}年，我单位持续推进政务公开。", "二、主动公开政府信息情况",
+             "信息内容 " + " ".join(label for _, label in template.TABLE2_DOCUMENT_COLUMNS)]
     for key, label in template.TABLE2_DOCUMENT_ROWS:
         lines.append(label + " " + " ".join(str(t2[key][col]) for col, _ in template.TABLE2_DOCUMENT_COLUMNS))
-    lines += [f"{label} {t2[key]}" for key, label, *_ in template.TABLE2_SINGLE_ROWS]
+    for key, label, _item, column in template.TABLE2_SINGLE_ROWS:
+        lines += [f"信息内容 {column}", f"{label} {t2[key]}"]
     lines += ["三、收到和处理政府信息公开申请情况", "申请人情况", "自然人 法人或其他组织 总计",
               "商业企业 科研机构 社会公益组织 法律服务机构 其他", *table3_lines,
               "四、政府信息公开行政复议、行政诉讼情况", "行政复议 行政诉讼",
