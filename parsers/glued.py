@@ -24,6 +24,7 @@ FLAG = "split_by_arithmetic"
 AMBIGUOUS = "ambiguous without separators"
 
 _DIGITS = re.compile(r"^\d+$")
+ZERO_MARKS = frozenset("—-－–/／无")  # a cell printed as one of these is 0 (labels.read_number)
 
 
 class Exhausted(Exception):
@@ -34,45 +35,27 @@ def is_digit_run(text: str) -> bool:
     return bool(_DIGITS.match(text or ""))
 
 
-def _parts(run: str, count: int, budget: list[int]) -> Iterator[tuple[int, ...]]:
-    """Every way to cut `run` into `count` numbers without leading zeros."""
-    if count == 0:
-        if not run:
-            yield ()
-        return
-    if len(run) < count:
-        return
-    longest = 1 if run[0] == "0" else len(run) - count + 1
-    for length in range(1, longest + 1):
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise Exhausted
-        head = int(run[:length])
-        for rest in _parts(run[length:], count - 1, budget):
-            yield (head,) + rest
+def is_glued_token(text: str) -> bool:
+    """A token the solver can place: a digit run or a single zero mark."""
+    return is_digit_run(text) or text in ZERO_MARKS
 
 
 def _groupings(tokens: Sequence[str], width: int, budget: list[int]) -> Iterator[tuple[int, ...]]:
-    """Every way printed digit tokens fill `width` cells: a token may hold several cells
-    (glued) and adjacent tokens may form one cell (stray spaces), never both at once."""
-    if len(tokens) <= width:
-        for counts in _compositions(width, len(tokens)):
-            for pieces in itertools.product(*(list(_parts(token, k, budget)) for token, k in zip(tokens, counts))):
-                yield tuple(value for piece in pieces for value in piece)
-    else:
-        for sizes in _compositions(len(tokens), width):
-            values, index = [], 0
-            for size in sizes:
-                budget[0] -= 1
-                if budget[0] < 0:
-                    raise Exhausted
-                joined = "".join(tokens[index:index + size])
-                index += size
-                if len(joined) > 1 and joined[0] == "0":
-                    break
-                values.append(int(joined))
-            else:
-                yield tuple(values)
+    """Every way more digit tokens than cells fill `width` cells: adjacent tokens form
+    one cell (digits split by stray spaces, `2 1` for 21)."""
+    for sizes in _compositions(len(tokens), width):
+        values, index = [], 0
+        for size in sizes:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise Exhausted
+            joined = "".join(tokens[index:index + size])
+            index += size
+            if (len(joined) > 1 and joined[0] == "0") or not joined.isdigit():
+                break
+            values.append(int(joined))
+        else:
+            yield tuple(values)
 
 
 def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
@@ -86,14 +69,27 @@ def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
             yield (first,) + rest
 
 
-def _run_splits(run: str, width: int, groups: Sequence[int], budget: list[int]) -> Iterator[tuple[int, ...]]:
-    """One digit run into `width` cells where each group's last cell is the sum of the
-    others: that cell is not enumerated but read off (the run must continue with it)."""
+def _run_splits(tokens: Sequence[str], width: int, groups: Sequence[int], budget: list[int]) -> Iterator[tuple[int, ...]]:
+    """Glued tokens into `width` cells: a digit token may hold several cells, a zero mark
+    (—, /, 无) is one cell of 0, and no cell crosses the space between two tokens. Each
+    group's last cell is the sum of the others: it is not enumerated but read off (the
+    digits must continue with it)."""
+    run = "".join("z" if token in ZERO_MARKS else token for token in tokens)
+    stops, position = set(), 0
+    for token in tokens:
+        position += 1 if token in ZERO_MARKS else len(token)
+        stops.add(position)
     totals, start = set(), 0
     for size in groups:
         start += size
         totals.add(start - 1)
     values: list[int] = []
+
+    def cell_lengths(pos: int) -> range:
+        if run[pos] in "z0":
+            return range(1, 2)
+        end = min(stop for stop in stops if stop > pos)
+        return range(1, end - pos + 1)
 
     def walk(pos: int, index: int, group_sum: int) -> Iterator[tuple[int, ...]]:
         budget[0] -= 1
@@ -107,16 +103,18 @@ def _run_splits(run: str, width: int, groups: Sequence[int], budget: list[int]) 
         if left < width - index:
             return
         if index in totals:
-            printed = str(group_sum)
-            if run.startswith(printed, pos):
+            printed = "z" if group_sum == 0 and run[pos] == "z" else str(group_sum)
+            end = pos + len(printed)
+            if run.startswith(printed, pos) and not any(pos < stop < end for stop in stops):
                 values.append(group_sum)
-                yield from walk(pos + len(printed), index + 1, 0)
+                yield from walk(end, index + 1, 0)
                 values.pop()
             return
-        longest = 1 if run[pos] == "0" else left - (width - index - 1)
-        for length in range(1, longest + 1):
-            head = int(run[pos:pos + length])
-            if totals and len(str(group_sum + head)) > left - length:
+        for length in cell_lengths(pos):
+            if left - length < width - index - 1:
+                break
+            head = 0 if run[pos] == "z" else int(run[pos:pos + length])
+            if totals and len(str(group_sum + head)) > left - length and group_sum + head > 0:
                 break  # the group's total would no longer fit in what is left
             values.append(head)
             yield from walk(pos + length, index + 1, group_sum + head)
@@ -133,7 +131,7 @@ def row_splits(tokens: Sequence[str], width: int, groups: Sequence[int] = ()) ->
     budget = [BUDGET]
     found: list[tuple[int, ...]] = []
     try:
-        candidates = (_run_splits(tokens[0], width, groups, budget) if len(tokens) == 1
+        candidates = (_run_splits(tokens, width, groups, budget) if len(tokens) <= width
                       else _groupings(tokens, width, budget))
         for values in candidates:
             if _sums_hold(values, groups) and values not in found:

@@ -94,10 +94,10 @@ def _store(report: Report, table: str, target: dict, row_key: str, col_key: str,
         target[row_key][col_key] = value
 
 
-def _fill_table2(report: Report, blocks: list[Block]) -> str | None:
+def _fill_table2(report: Report, blocks: list[Block], narrative: str) -> str | None:
     """Table 2 on the layout its headers name; the 2019 layout's cells also fill the 2021
     keys they are comparable with (COMPARABLE_2019), the rest of those stay NULL."""
-    reading = read_table2(blocks)
+    reading = read_table2(blocks, narrative)
     report.problems.extend(reading.problems)
     absent = reading.problems[0] if reading.problems and not reading.rows else "row not printed"
     if reading.layout == template.LAYOUT_2019:
@@ -246,7 +246,8 @@ def report_from_document(document: Document) -> Report:
         missing_sections = [s.number for s in template.SECTIONS if s.number not in sections]
         if missing_sections:
             report.problems.append(f"section headings not found: {', '.join(missing_sections)}")
-        table2_layout = _fill_table2(report, sections.get("2", blocks))
+        overview = section_text(sections.get("1", []), with_tables=False) or ""
+        table2_layout = _fill_table2(report, sections.get("2", blocks), overview)
         table3_layout = _fill_table3(report, sections.get("3", blocks), table2_layout)
         _fill_table4(report, sections.get("4", blocks))
         if table2_layout and table3_layout and table2_layout != table3_layout:

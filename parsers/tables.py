@@ -102,9 +102,9 @@ def align(values: list[str], width: int, decimal: Callable[[int], bool],
     if len(nonblank) == width:
         return RowReading(read(nonblank))
     tokens = [_digits(value) for value in nonblank]
-    if tokens and all(glued.is_digit_run(token) for token in tokens) and not any(decimal(i) for i in range(width)):
-        glued_cells = len(values) < width and any(len(token) > 1 for token in tokens)
-        spaced = len(nonblank) > width and len(nonblank) == len(values)
+    if tokens and all(glued.is_glued_token(token) for token in tokens) and not any(decimal(i) for i in range(width)):
+        glued_cells = len(values) < width and any(len(token) > 1 for token in tokens if token.isdigit())
+        spaced = len(nonblank) > width and len(nonblank) == len(values) and all(token.isdigit() for token in tokens)
         if glued_cells or spaced:
             return glued_reading(tokens, width, groups)
     windows = []
@@ -121,9 +121,11 @@ def align(values: list[str], width: int, decimal: Callable[[int], bool],
     if len(nonblank) > width:
         reason = f"{len(nonblank)} cells printed for {width} columns"
         return RowReading([Number(None, value, None, reason) for value in nonblank[:width]], reason)
-    numbers = read(values)
-    numbers += [Number(None, None, None, "cell not printed")] * (width - len(numbers))
-    return RowReading(numbers, f"only {len(values)} of {width} cells printed")
+    # Fewer cells than columns and no blank to say which are missing: none is placed.
+    reason = f"only {len(values)} of {width} cells printed"
+    numbers = [Number(None, value or None, None, reason) for value in values]
+    numbers += [Number(None, None, None, reason)] * (width - len(numbers))
+    return RowReading(numbers, reason)
 
 
 def glued_reading(tokens: list[str], width: int, groups: tuple[int, ...]) -> RowReading:
@@ -270,7 +272,39 @@ def table2_layout(rows: list[list[str]]) -> tuple[str | None, str | None]:
     return None, f"table 2: column headers of several layouts printed ({shown})"
 
 
-def read_table2(blocks: list[Block]) -> TableReading:
+# Figures of table 2 the narrative states (一、总体情况: 本年制发行政规范性文件3件，现行有效10件):
+# what narrows a glued row that its own arithmetic cannot (table 2 has none).
+STATED_FIGURES: dict[tuple[str, str], re.Pattern] = {
+    ("normative_documents", "issued"): re.compile(r"(?:制发|新制定|印发)[^。；;，,]{0,10}?规范性文件\s*(\d+)\s*件"),
+    ("normative_documents", "in_force"): re.compile(r"规范性文件\s*\d+\s*件[，,]\s*现行有效\s*(\d+)\s*件"),
+}
+
+
+def narrow_by_narrative(reading: TableReading, narrative: str) -> None:
+    """Glued table 2 rows with several splits: keep the splits that agree with every
+    figure the narrative states for that row (2021 layout keys only)."""
+    if reading.layout != template.LAYOUT_2021:
+        return
+    spec = {row.key: row for row in template.TABLE2_LAYOUT_2021}
+    for key, row_reading in list(reading.rows.items()):
+        if not row_reading.candidates:
+            continue
+        stated = {}
+        for (row_key, col_key), pattern in STATED_FIGURES.items():
+            match = pattern.search(narrative) if row_key == key else None
+            if match:
+                stated[[column.key for column in spec[key].columns].index(col_key)] = int(match.group(1))
+        if not stated:
+            continue
+        kept = [values for values in row_reading.candidates
+                if all(values[index] == value for index, value in stated.items())]
+        if kept:
+            narrowed = numbers_from_assignments(kept, row_reading.numbers[0].printed or "")
+            narrowed.row_index = row_reading.row_index
+            reading.rows[key] = narrowed
+
+
+def read_table2(blocks: list[Block], narrative: str = "") -> TableReading:
     """Table 2 on whichever layout its headers name; each row's numbers only under the
     column headers its key expects."""
     rows = block_rows(blocks)
@@ -301,6 +335,7 @@ def read_table2(blocks: list[Block]) -> TableReading:
             reading.problems.append(f"table 2 {key}: {reason}")
             row_reading = _unread(len(spec[key].columns), reason)
         reading.rows[key] = row_reading
+    narrow_by_narrative(reading, narrative)
     return reading
 
 

@@ -4,7 +4,8 @@ Reports reach us as text in several shapes (all in shared/seeds): one table row 
 with tab-separated cells; `label | v | v |` pipe rows and markdown tables; an HTML table
 flattened to one cell a line between lines of bare `|` (seed 004); markdown headings
 (`## 一、总体情况`, `#### 四、…`). Consecutive table lines become one Table; every other
-non-empty line is a Heading (markdown) or a Paragraph.
+non-empty line is a Heading (markdown) or a Paragraph. A whole report on one line (text
+scraped from a page) is cut at its headings and table labels (parsers.running_text).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 
 from parsers.document import Cell, Document, Heading, Paragraph, Table
+from parsers.running_text import running_text_blocks
 from parsers.sections import section_number
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
@@ -58,6 +60,11 @@ def document_from_text(text: str) -> Document:
         stripped = line.strip()
         if not stripped:
             continue  # blank lines neither start nor end a table
+        inline = running_text_blocks(stripped) if len(stripped) > 200 else None
+        if inline:
+            close_table()
+            document.blocks.extend(inline)
+            continue
         if "\t" in raw_line:
             if flat_row:
                 rows.append(flat_row)
