@@ -26,6 +26,7 @@ import collections
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -51,10 +52,11 @@ def signature(agency: str, published, style: int) -> str:
 
 
 def flat_cells(report_json: dict) -> dict[str, object]:
-    """Every number of tables 2-4 keyed table.row.col, in the to_json() shape."""
+    """Every number of tables 2-4 (and the 2019 layout's table 2, the legacy figures)
+    keyed table.row.col, in the to_json() shape."""
     cells = {}
-    for table in ("table2", "table3", "table4"):
-        for row, value in report_json[table].items():
+    for table in ("table2", "table3", "table4", "table2_2019", "legacy"):
+        for row, value in (report_json.get(table) or {}).items():
             if isinstance(value, dict):
                 for col, number in value.items():
                     cells[f"{table}.{row}.{col}"] = number
@@ -70,17 +72,27 @@ def form_of(path: str, form: str | None) -> str:
         path.rsplit(".", 1)[-1].lower(), "other")
 
 
+ONE_LINE_FORMS = ("text_oneline", "text_glued", "text_spaced")
+# Planted header mismatches: two column headers swapped in the text rendering, and the cells
+# printed under them, which must stay NULL.
+HEADER_PLANTS = (("本年制发件数", "本年废止件数", ("table2.regulations.", "table2.normative_documents.")),
+                 ("商业企业", "科研机构", ("table3.",)), ("结果维持", "尚未审结", ("table4.",)))
+
+
 def measure(root: Path, seed: int, generated: int, body_steps: bool = False) -> dict:
-    from sample_portals.generate import generate_world
+    from sample_portals.generate import generate_world, world_specs
+    from sample_portals.render import render
 
     generate_world(root, seed=seed, generated=generated)
     manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    specs = {spec.id: spec for spec in world_specs(seed, generated)}
     results = {"cells": collections.Counter(), "cell_misses": collections.Counter(),
                "meta": collections.Counter(), "meta_misses": collections.Counter(),
                "check_misses": collections.Counter(), "reports": collections.Counter(),
                "published": collections.defaultdict(collections.Counter),
-               "steps": collections.defaultdict(collections.Counter), "misses": []}
-    text_specs = _text_renderings(seed, generated, manifest)
+               "steps": collections.defaultdict(collections.Counter), "misses": [],
+               "layouts": collections.defaultdict(collections.Counter),
+               "header_plants": collections.Counter(), "glued_seconds": []}
     for entry in manifest["reports"]:
         truth = entry.get("truth")
         if isinstance(truth, str):
@@ -93,8 +105,9 @@ def measure(root: Path, seed: int, generated: int, body_steps: bool = False) -> 
             if not path.exists():
                 path = root / file["path"]
             items.append((form_of(file["path"], file.get("form")), file["path"], path.read_bytes()))
-        if entry["id"] in text_specs:
-            text = text_specs[entry["id"]]
+        spec = specs.get(entry["id"])
+        if spec is not None and spec.kind == "generated":
+            text = render(spec, "text")
             items.append(("text", f"{entry['id']}.txt", text))
             if truth.get("published") and truth.get("format") != "pre-2020":
                 import datetime as dt
@@ -102,11 +115,32 @@ def measure(root: Path, seed: int, generated: int, body_steps: bool = False) -> 
                 signed = text + signature(truth["agency"], dt.date.fromisoformat(truth["published"]),
                                           len(items)).encode("utf-8")
                 items.append(("text_signed", f"{entry['id']}.signed.txt", signed))
+            # one line of page text: the 2021 and 2019 layouts; a blank cell leaves no trace there,
+            # so reports printing blanks for zero are measured for wrong values only (blank_lost)
+            if truth.get("format") != "pre-2020":
+                for form in ONE_LINE_FORMS:
+                    items.append((form, f"{entry['id']}.{form}.txt", render(spec, form)))
+                plant_headers(spec, text, results)
         for form, name, data in items:
             compare(form, name, data, truth, results)
             if body_steps and form == "html":
                 compare_steps(name, data, truth, results)
     return results
+
+
+def plant_headers(spec, text: bytes, results: dict) -> None:
+    """Swap two column headers of one table in the text rendering: the numbers under them
+    must be NULL (and a problem said), never read into the keys the headers no longer name."""
+    decoded = text.decode("utf-8")
+    for first, second, under in HEADER_PLANTS:
+        if first not in decoded or second not in decoded:
+            continue
+        swapped = decoded.replace(first, "\0").replace(second, first).replace("\0", second)
+        report = parsers.parse(swapped.encode("utf-8"), name="planted.txt").to_json()
+        read = [value for key, value in flat_cells(report).items() if key.startswith(under) and value is not None]
+        results["header_plants"]["planted"] += 1
+        results["header_plants"]["read_as_numbers"] += bool(read)
+        results["header_plants"]["problem_said"] += any("header mismatch" in problem for problem in report["problems"])
 
 
 def compare_steps(name: str, data: bytes, truth: dict, results: dict) -> None:
@@ -127,47 +161,29 @@ def compare_steps(name: str, data: bytes, truth: dict, results: dict) -> None:
         counter["pages_exact"] += misses == 0
 
 
-def _text_renderings(seed: int, generated: int, manifest: dict) -> dict[str, bytes]:
-    """render(spec, "text") for the generated reports, keyed by manifest id where they match."""
-    try:
-        from sample_portals.generate import world_specs  # type: ignore[attr-defined]
-    except ImportError:
-        world_specs = None
-    from sample_portals.render import render
-    from sample_portals.reports import spec_to_truth
-
-    specs = world_specs(seed=seed, generated=generated) if world_specs else []
-    if not specs:
-        from sample_portals import portals
-        from sample_portals.reports import generate_reports
-
-        specs = generate_reports(seed, generated, portals.PORTALS)
-    by_title = {}
-    for entry in manifest["reports"]:
-        by_title.setdefault(entry.get("title"), entry["id"])
-    out = {}
-    for index, spec in enumerate(specs):
-        truth = spec_to_truth(spec)
-        key = by_title.get(truth.get("title"))
-        out[key or f"text-{index}"] = render(spec, "text")
-        if key is None:
-            _extra_truth[f"text-{index}"] = truth
-    return out
-
-
-_extra_truth: dict[str, dict] = {}
-
-
 def compare(form: str, name: str, data: bytes, truth: dict, results: dict) -> None:
+    started = time.perf_counter()
     report = parsers.parse(data, name=name).to_json()
+    if form == "text_glued":
+        results["glued_seconds"].append(time.perf_counter() - started)
     results["reports"][form] += 1
-    if form not in ("html", "pdf", "docx", "text", "text_signed"):
+    if form not in ("html", "pdf", "docx", "text", "text_signed") + ONE_LINE_FORMS:
         if report["status"] != "failed":
             results["misses"].append(f"{form} {name}: unsupported format not reported as failed")
         return
-    if truth.get("format") == "pre-2020":
-        return  # old layout: only its text is kept, no template cells to compare
     expected, got = flat_cells(truth), flat_cells(report)
+    layout = truth.get("format")
+    blanks = any(printed == "" for printed in truth.get("printed", {}).values())
+    counter = results["layouts"][(layout, form + ("/blank_lost" if form in ONE_LINE_FORMS and blanks else ""))]
+    for key, value in expected.items():
+        outcome = "right" if got.get(key) == value else "null" if got.get(key) is None else "wrong"
+        counter[outcome] += 1
+        if outcome == "wrong":
+            results["misses"].append(f"{form} {name} {key}: WRONG got {got.get(key)!r}, truth {value!r}")
+    if form in ONE_LINE_FORMS:
+        return  # measured per layout above; one-line copies carry no metadata or dates to score
+    if layout == "pre-2020":
+        return  # old layout: its legacy figures are measured above; its text is kept
     for key, value in expected.items():
         results["cells"][form] += 1
         if got.get(key) != value:
@@ -211,6 +227,18 @@ def summary(results: dict) -> list[str]:
     for form in sorted(results["published"]):
         counts = results["published"][form]
         lines.append(f"published {form:11} found {counts['found']:3}  null {counts['null']:3}  wrong {counts['wrong']:3}")
+    lines.append("per layout and rendering (cells right / NULL / WRONG):")
+    for (layout, form), counts in sorted(results["layouts"].items()):
+        total = sum(counts.values())
+        lines.append(f"  {layout:8} {form:24} {counts['right']:6}/{total:<6} ({100 * counts['right'] / max(total, 1):7.3f}%)"
+                     f"  null {counts['null']:5}  WRONG {counts['wrong']}")
+    plants = results["header_plants"]
+    lines.append(f"planted header mismatches {plants['planted']}: read as numbers {plants['read_as_numbers']}, "
+                 f"problem said {plants['problem_said']}")
+    if results["glued_seconds"]:
+        times = sorted(results["glued_seconds"])
+        lines.append(f"glued text parse: median {1000 * times[len(times) // 2]:.1f} ms, worst {1000 * times[-1]:.1f} ms "
+                     f"per report ({len(times)} reports)")
     for step, counts in results["steps"].items():
         cells, misses = counts["cells"], counts["misses"]
         lines.append(f"body step {step:11} pages exact {counts['pages_exact']}/{counts['pages']}  cells "

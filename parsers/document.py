@@ -35,9 +35,9 @@ class Paragraph:
 @dataclass
 class Table:
     rows: list[list[Cell]] = field(default_factory=list)
-
-    def texts(self) -> list[list[str]]:
-        return [[cell.text for cell in row] for row in self.rows]
+    # Cells cut from running text by their labels (parsers.running_text), not printed as
+    # cells: where one cell ends and the next begins is the reader's inference.
+    inferred: bool = False
 
 
 Block = Heading | Paragraph | Table

@@ -158,17 +158,19 @@ def table3_column_names() -> dict[str, tuple[str, ...]]:
 
 
 def find_in_order(text: str, headers: list[tuple[str, ...]], start: int = 0) -> list[int] | None:
-    """Positions of each header (any of its printings, already normalised) in `text`,
-    each after the one before; None as soon as one is missing. For header verification:
-    `text` is the normalised header text printed above a row."""
+    """Where each header (any of its printings, already normalised) is first printed in
+    `text` after `start`, when every one is and they come in the order given; else None.
+    For header verification: `text` is the normalised header text above a row. First
+    printings, so a header repeated for a later group (table 4) cannot hide a swap."""
     positions = []
     for printings in headers:
-        hits = [(text.find(name, start), name) for name in printings if name and text.find(name, start) >= 0]
-        if not hits:
+        found = [text.find(name, start) for name in printings if name]
+        found = [position for position in found if position >= 0]
+        if not found:
             return None
-        position, name = min(hits)
-        positions.append(position)
-        start = position + len(name)
+        positions.append(min(found))
+    if any(later <= earlier for earlier, later in zip(positions, positions[1:])):
+        return None
     return positions
 
 

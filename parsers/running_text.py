@@ -132,7 +132,7 @@ def running_text_blocks(line: str) -> list[Block] | None:
         if not body:
             continue
         if number in "234":
-            blocks.append(Table([[Cell(text) for text in row] for row in table_rows(body)]))
+            blocks.append(Table([[Cell(text) for text in row] for row in table_rows(body)], inferred=True))
         else:
             blocks.append(Paragraph(body))
     return blocks

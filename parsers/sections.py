@@ -82,7 +82,7 @@ def drop_chrome(blocks: list[Block]) -> list[Block]:
                     if not (len({c.text for c in row if c.text.strip()}) == 1
                             and is_chrome(next(c.text for c in row if c.text.strip())))]
             if rows:
-                kept.append(Table(rows))
+                kept.append(Table(rows, inferred=block.inferred))
         elif not is_chrome(block.text):
             kept.append(block)
     return kept
@@ -112,13 +112,13 @@ def split_sections(blocks: list[Block]) -> tuple[list[Block], dict[str, list[Blo
                 number = section_number(next(iter(texts))) if len(texts) == 1 else None
                 if number and number > current:
                     if rows:
-                        target.append(Table(rows))
+                        target.append(Table(rows, inferred=block.inferred))
                         rows = []
                     start(number)
                 else:
                     rows.append(row)
             if rows:
-                target.append(Table(rows))
+                target.append(Table(rows, inferred=block.inferred))
             continue
         number = section_number(block.text)
         if number and number > current:

@@ -50,6 +50,12 @@ class TableReading:
     problems: list[str] = field(default_factory=list)
 
 
+class PrintedRow(list):
+    """One row's cell texts; `inferred` when its cells were cut from running text."""
+
+    inferred = False
+
+
 def block_rows(blocks: list[Block]) -> list[list[str]]:
     """Rows of printed cells from tables (spanned copies dropped) and from text lines.
 
@@ -59,10 +65,27 @@ def block_rows(blocks: list[Block]) -> list[list[str]]:
     for block in blocks:
         if isinstance(block, Table):
             for row in block.rows:
-                rows.append([cell.text for cell in row if not cell.spanned])
+                printed = PrintedRow(cell.text for cell in row if not cell.spanned)
+                printed.inferred = block.inferred
+                rows.append(printed)
         elif isinstance(block, Paragraph):
             rows.append(split_line(block.text))
     return rows
+
+
+# Cells cut from running text whose row does not add up: a lost blank or a stray space may
+# have moved a boundary, so the numbers are not placed (a wrong number is worse than none).
+UNCERTAIN_BOUNDARIES = "running text: the row's cells do not add up, so its cell boundaries are uncertain"
+
+
+def refuse_uncertain(rows: list[list[str]], found: dict[str, RowReading],
+                     consistent: Callable[[list[Number]], bool]) -> None:
+    for key, reading in found.items():
+        row = rows[reading.row_index] if 0 <= reading.row_index < len(rows) else None
+        known = all(number.value is not None for number in reading.numbers)
+        if getattr(row, "inferred", False) and known and not consistent(reading.numbers):
+            found[key] = _unread(len(reading.numbers), UNCERTAIN_BOUNDARIES)
+            found[key].row_index = reading.row_index
 
 
 def split_line(text: str) -> list[str]:
@@ -387,6 +410,7 @@ def read_table3(blocks: list[Block], prefer: str | None = None) -> TableReading:
         if "mismatch" in problem:
             reading.rows = {key: _unread(TABLE3_WIDTH, problem) for key in found}
             return reading
+    refuse_uncertain(rows, reading.rows, _t3_row_consistent)
     reading.problems.extend(resolve_glued_table3(reading.rows, layout))
     return reading
 
@@ -494,7 +518,7 @@ def read_table4(blocks: list[Block]) -> TableReading:
     rows = block_rows(blocks)
     cells: list[str] = []
     header: list[str] = []
-    started = False
+    started = inferred = False
     for row in rows:
         texts = [text for text in row]
         if not any(is_number_cell(text) for text in texts):
@@ -510,6 +534,7 @@ def read_table4(blocks: list[Block]) -> TableReading:
             if not any(is_number_cell(text) for text in texts):
                 continue
         started = True
+        inferred = inferred or getattr(row, "inferred", False)
         cells.extend(text for text in texts if _blank(text) or is_number_cell(text))
         if sum(is_number_cell(text) for text in cells) >= TABLE4_WIDTH and len(cells) >= TABLE4_WIDTH:
             break
@@ -522,5 +547,8 @@ def read_table4(blocks: list[Block]) -> TableReading:
     if problem and "mismatch" in problem:
         reading.rows["table4"] = _unread(TABLE4_WIDTH, problem)
     else:
-        reading.rows["table4"] = align(cells, TABLE4_WIDTH, lambda i: False, _t4_consistent, _TABLE4_GROUPS)
+        row_reading = align(cells, TABLE4_WIDTH, lambda i: False, _t4_consistent, _TABLE4_GROUPS)
+        if inferred and all(n.value is not None for n in row_reading.numbers) and not _t4_consistent(row_reading.numbers):
+            row_reading = _unread(TABLE4_WIDTH, UNCERTAIN_BOUNDARIES)
+        reading.rows["table4"] = row_reading
     return reading

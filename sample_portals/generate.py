@@ -45,7 +45,7 @@ from pathlib import Path
 
 from .portals import PORTALS
 from .render import render
-from .reports import ReportSpec, generate_reports, pre2020_report, seed_reports, spec_to_truth
+from .reports import ReportSpec, generate_reports, pre2020_report, seed_reports, spec_to_truth, trial_reports
 
 PAGE_SIZE = 4  # items per list page on every portal (small, so each 年报 column has ≥3 pages)
 MIN_MAIN_ITEMS = 2 * PAGE_SIZE + 1
@@ -328,6 +328,17 @@ def _news_body(rng: random.Random, portal: dict, title: str) -> str:
 # --- the world -------------------------------------------------------------------------
 
 
+TRIAL_SHARE = 4  # one 2019-layout report (2019/2020) for every four generated 2021-layout ones
+
+
+def world_specs(seed: int = 2025, generated: int = 40) -> list[ReportSpec]:
+    """Every report of a world: the seeds, the generated 2021-layout reports, 2019-layout
+    reports and two pre-2020 ones, in the order the portals publish them."""
+    specs = seed_reports() + generate_reports(seed, generated, PORTALS)
+    specs += trial_reports(seed, max(len(PORTALS), generated // TRIAL_SHARE), PORTALS)
+    return specs + [pre2020_report(seed, PORTALS[1], 0), pre2020_report(seed, PORTALS[3], 1)]
+
+
 def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
     """Write the whole world under `root` (replacing earlier output there) and return the manifest."""
     root = Path(root)
@@ -335,8 +346,7 @@ def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
         shutil.rmtree(root / sub, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
 
-    specs = seed_reports() + generate_reports(seed, generated, PORTALS)
-    specs += [pre2020_report(seed, PORTALS[1], 0), pre2020_report(seed, PORTALS[3], 1)]
+    specs = world_specs(seed, generated)
     manifest = {"seed": seed, "portals": [], "reports": [], "non_reports": [], "list_pages": []}
     files: dict[str, dict[str, bytes]] = {p["id"]: {} for p in PORTALS}
 

@@ -18,20 +18,25 @@ import zipfile
 from dataclasses import dataclass
 
 from parsers.template import (
+    LAYOUT_2019,
+    LAYOUT_LEGACY,
+    LEGACY_ROWS,
     SECTIONS,
     TABLE2_DOCUMENT_COLUMNS,
     TABLE2_DOCUMENT_ROWS,
+    TABLE2_LAYOUT_2019,
     TABLE2_SINGLE_ROWS,
     TABLE3_COLUMNS,
     TABLE3_COLUMN_KEYS,
+    TABLE3_LAYOUTS,
     TABLE3_ROWS,
     TABLE4_COLUMNS,
     TABLE4_GROUP_KEYS,
 )
 
-from .reports import ReportSpec, _plain_number
+from .reports import LEGACY_WORDINGS, ReportSpec, _plain_number
 
-FORMS: tuple[str, ...] = ("html_body", "pdf", "docx", "text")
+FORMS: tuple[str, ...] = ("html_body", "pdf", "docx", "text", "text_oneline", "text_glued", "text_spaced")
 TABLE3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 
 
@@ -57,6 +62,8 @@ def cell_text(spec: ReportSpec, path: str, value) -> str:
 
 
 def table2_grid(spec: ReportSpec) -> Grid:
+    if spec.table2_2019 is not None:
+        return table2_2019_grid(spec)
     t2 = spec.table2
     grid: Grid = [[Cell("第二十条第（一）项", colspan=4)],
                   [Cell("信息内容")] + [Cell(label) for _, label in TABLE2_DOCUMENT_COLUMNS]]
@@ -70,6 +77,25 @@ def table2_grid(spec: ReportSpec) -> Grid:
             grid.append([Cell(item, colspan=4)])
             grid.append([Cell("信息内容"), Cell(column, colspan=3)])
         grid.append([Cell(label), Cell(cell_text(spec, f"table2.{key}", t2[key]), colspan=3, number=True)])
+    return grid
+
+
+def table2_2019_grid(spec: ReportSpec) -> Grid:
+    """The trial layout's table 2: five blocks, each with its own header row (4 columns)."""
+    t2 = spec.table2_2019
+    grid: Grid = []
+    block = None
+    for row in TABLE2_LAYOUT_2019:
+        if row.block != block:
+            block = row.block
+            grid.append([Cell(row.block, colspan=4)])
+            headers = [Cell(column.header) for column in row.columns]
+            headers[-1].colspan = 4 - len(row.columns)
+            grid.append([Cell("信息内容")] + headers)
+        values = [Cell(cell_text(spec, f"table2_2019.{row.key}.{column.key}", t2[row.key][column.key]), number=True)
+                  for column in row.columns]
+        values[-1].colspan = 4 - len(row.columns)
+        grid.append([Cell(row.label)] + values)
     return grid
 
 
@@ -87,7 +113,8 @@ def table3_grid(spec: ReportSpec) -> Grid:
         [Cell(columns["natural_person"], rowspan=2), Cell("法人或其他组织", colspan=5), Cell(columns["total"], rowspan=2)],
         [Cell(columns[k]) for k in TABLE3_COLUMN_KEYS[1:6]],
     ]
-    present = [row for row in TABLE3_ROWS if any(v is not None for v in t3[row.key].values())]
+    rows = TABLE3_LAYOUTS[spec.format] if spec.format in TABLE3_LAYOUTS else TABLE3_ROWS
+    present = [row for row in rows if any(v is not None for v in t3[row.key].values())]
     result_rows = [row for row in present if row.group == "三、本年度办理结果" or row.group.startswith("（")]
     started: set[str] = set()
     for row in present:
@@ -162,10 +189,11 @@ Block = tuple  # ("title", text) | ("heading", text) | ("para", text) | ("table"
 def report_blocks(spec: ReportSpec) -> list[Block]:
     if spec.seed_text is not None:
         return seed_blocks(spec.seed_text)
-    if spec.format == "pre-2020":
+    if spec.format == LAYOUT_LEGACY:
         return _pre2020_blocks(spec)
     blocks: list[Block] = [("title", spec.title)]
-    blocks.append(("para", f"根据《中华人民共和国政府信息公开条例》和国办公开办函〔2021〕30号要求，现发布{spec.title}。"
+    notice = "国办公开办函〔2019〕60号" if spec.format == LAYOUT_2019 else "国办公开办函〔2021〕30号"
+    blocks.append(("para", f"根据《中华人民共和国政府信息公开条例》和{notice}要求，现发布{spec.title}。"
                            f"本报告统计数据从{spec.year}年1月1日至{spec.year}年12月31日。"))
     grids = {"2": table2_grid, "3": table3_grid, "4": table4_grid}
     for section in SECTIONS:
@@ -178,21 +206,53 @@ def report_blocks(spec: ReportSpec) -> list[Block]:
     return blocks
 
 
+# Where each legacy figure sits in the 统计指标 list: the section rows it is printed under.
+_LEGACY_SECTIONS = (
+    ("一、主动公开情况", ("active_disclosed", "active_normative_documents", "normative_documents_issued")),
+    ("二、依申请公开情况", ("applications_received", "applications_in_person", "applications_fax",
+                      "applications_online", "applications_letter", "applications_completed", "replies",
+                      "replies_already_public", "replies_granted", "replies_partially_granted", "replies_denied",
+                      "replies_not_this_agency", "replies_not_held", "replies_clarify", "replies_other_channel")),
+    ("三、行政复议、诉讼和举报投诉情况", ("reviews", "suits", "complaints")),
+    ("四、收费情况", ("fees",)),
+)
+_LEGACY_SUBITEMS = {"applications_in_person", "applications_fax", "applications_online", "applications_letter",
+                    "replies_already_public", "replies_granted", "replies_partially_granted", "replies_denied",
+                    "replies_not_this_agency", "replies_not_held", "replies_clarify", "replies_other_channel"}
+
+
+def legacy_grid(spec: ReportSpec) -> Grid:
+    """The 统计指标 | 单位 | 统计数 table in one province's wording; rows it does not print are left out."""
+    wording = LEGACY_WORDINGS[int(spec.printed.get("wording", "0"))]
+    labels = {row.key: wording.get(row.key, row.label) for row in LEGACY_ROWS}
+    grid: Grid = [[Cell("统计指标"), Cell("单位"), Cell("统计数")]]
+    for heading, keys in _LEGACY_SECTIONS:
+        grid.append([Cell(heading), Cell(""), Cell("")])
+        number = 0
+        for key in keys:
+            value = spec.legacy[key]
+            if value is None:
+                continue
+            number += 1
+            enumerator = f"{number}." if key in _LEGACY_SUBITEMS else f"（{'一二三四五六七八九十'[min(number, 10) - 1]}）"
+            if key in ("active_normative_documents", "normative_documents_issued"):
+                enumerator = "其中："
+            unit = "万元" if key == "fees" else "条" if key.startswith("active") else "件"
+            grid.append([Cell(enumerator + labels[key]), Cell(unit), Cell(cell_text(spec, f"legacy.{key}", value),
+                                                                          number=True)])
+    return grid
+
+
 def _pre2020_blocks(spec: ReportSpec) -> list[Block]:
-    count = spec.printed["statistics"]
-    grid = [[Cell("统计指标"), Cell("单位"), Cell("统计数")],
-            [Cell("一、主动公开情况"), Cell(""), Cell("")],
-            [Cell("（一）主动公开政府信息数"), Cell("条"), Cell(count, number=True)],
-            [Cell("二、回应解读情况"), Cell(""), Cell("")],
-            [Cell("三、依申请公开情况"), Cell(""), Cell("")],
-            [Cell("（一）收到申请数"), Cell("件"), Cell("0", number=True)]]
+    count = spec.legacy["active_disclosed"]
     return [("title", spec.title),
             ("para", "本报告根据《中华人民共和国政府信息公开条例》要求编制，全文包括概述、主动公开政府信息情况、"
                      "依申请公开政府信息情况、政府信息公开收费及减免情况、因政府信息公开申请提起行政复议和行政诉讼情况、"
                      "存在的主要问题及改进情况等。"),
             ("heading", "一、概述"),
-            ("para", f"2019年，{spec.agency}认真贯彻落实《中华人民共和国政府信息公开条例》，主动公开政府信息{count}条。"),
-            ("heading", "二、统计数据"), ("table", grid)]
+            ("para", f"{spec.year}年，{spec.agency}认真贯彻落实《中华人民共和国政府信息公开条例》"
+                     + (f"，主动公开政府信息{count}条。" if count is not None else "。")),
+            ("heading", "二、统计数据"), ("table", legacy_grid(spec))]
 
 
 _SEED_HEADING = re.compile(r"^(#+\s*)?(\*\*)?[一二三四五六]、")
@@ -258,7 +318,9 @@ def _noisy(text: str, style: int, number: bool = False) -> str:
     """Escape text and add the Word-paste noise of this report's style (digits split over spans)."""
     escaped = html.escape(text, quote=False)
     if style % 4 == 1 and (number or len(text) > 20):
-        escaped = re.sub(r"(\d)(?=\d)", r'\1</span><span lang="EN-US">', escaped)
+        # Word-paste: digits over spans; in some reports a stray space between them (`2 1`)
+        gap = " " if number and style % 8 == 5 else ""
+        escaped = re.sub(r"(\d)(?=\d)", rf'\1</span>{gap}<span lang="EN-US">', escaped)
         escaped = f'<span lang="EN-US">{escaped}</span>'
     if style % 4 == 2:
         escaped = f'<font face="仿宋_GB2312">{escaped}</font>'
@@ -339,6 +401,43 @@ def render_text(spec: ReportSpec) -> str:
         else:
             lines += _text_table(block[1], layout) + [""]
     return "\n".join(lines)
+
+
+# --- one line of page text ------------------------------------------------------------
+
+ONE_LINE_FORMS = {"text_oneline": " ", "text_glued": "", "text_spaced": " "}
+
+
+def _split_digits(text: str, salt: int) -> str:
+    """A Word-pasted number with a stray space inside it: 123 -> 1 23 (every other one)."""
+    if len(text) < 2 or not text.isdigit() or salt % 2:
+        return text
+    cut = 1 + salt % (len(text) - 1)
+    return text[:cut] + " " + text[cut:]
+
+
+def render_one_line(spec: ReportSpec, form: str) -> str:
+    """The report as the single line of text a page scrape yields: every block and table
+    cell in reading order, separated by one space (text_oneline), by nothing (text_glued),
+    or by spaces with some numbers split by a stray space (text_spaced). A blank cell
+    leaves nothing, as it does in a real scrape."""
+    separator = ONE_LINE_FORMS[form]
+    pieces: list[str] = []
+    salt = spec.style
+    for block in report_blocks(spec):
+        if block[0] != "table":
+            pieces.append(block[1])
+            continue
+        for line in occupancy(block[1]):
+            for kind, cell in line:
+                if kind != "cell" or not cell.text:
+                    continue
+                text = cell.text
+                if form == "text_spaced" and cell.number:
+                    salt = salt * 1103515245 + 12345 & 0x7FFFFFFF
+                    text = _split_digits(text, salt >> 8)
+                pieces.append(text)
+    return separator.join(pieces)
 
 
 # --- PDF (reportlab, built-in CID font: no font files) ----------------------------------
@@ -468,6 +567,8 @@ def render(spec: ReportSpec, form: str) -> bytes:
         return render_html_body(spec).encode("utf-8")
     if form == "text":
         return render_text(spec).encode("utf-8")
+    if form in ONE_LINE_FORMS:
+        return render_one_line(spec, form).encode("utf-8")
     if form == "pdf":
         return render_pdf(spec)
     if form == "docx":

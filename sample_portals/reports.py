@@ -18,25 +18,28 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parsers.checks import RULES as CHECK_RULES
 from parsers.template import (
+    COMPARABLE_2019,
+    LAYOUT_2019,
+    LAYOUT_LEGACY,
+    LEGACY_ROWS,
+    TABLE2_LAYOUT_2021,
     TABLE3_COLUMN_KEYS,
     TABLE3_OUTCOME_KEYS,
     TABLE3_ROW_KEYS,
     TABLE4_GROUP_KEYS,
     blank_table2,
+    blank_table2_2019,
     blank_table3,
     blank_table4,
+    table3_row_keys,
 )
 
 from .portals import DEPARTMENTS
 
 SEED_DIR = Path(__file__).with_name("seeds")
 
-# Rule names shared with the parser's checks (report-format.md, "The arithmetic...").
-CHECK_RULES: tuple[str, ...] = (
-    "t3_row_total", "t3_outcome_total", "t3_balance", "t4_total",
-    "text_no_applications", "text_penalty", "timeliness",
-)
 # The rules a generated report may break on purpose, in the order the generator cycles them.
 PLANTED_RULES: tuple[str, ...] = (
     "t3_row_total", "t3_outcome_total", "t3_balance", "t4_total",
@@ -66,10 +69,12 @@ class ReportSpec:
     printed: dict = field(default_factory=dict)  # "table3.granted.total" -> text as printed
     label_variants: dict = field(default_factory=dict)  # row/column key -> the variant label printed
     expected_failed_checks: list = field(default_factory=list)
-    format: str = "2021"  # "2021" | "pre-2020"
+    format: str = "2021"  # "2021" | "2019" | "pre-2020" (template.LAYOUTS)
     delivery: str = "html"  # html | pdf | docx | html+pdf
     style: int = 0  # picks rendering variants (heading style, noise, text layout)
     seed_text: str | None = None  # seeds: the real report text, rendered as is
+    table2_2019: dict | None = None  # the 2019 layout's own table 2 (table2 then holds the comparable keys)
+    legacy: dict | None = None  # a pre-2020 report's 统计指标 figures (None: a row not printed)
 
 
 # --- arithmetic, the same rules the parser checks ------------------------------------
@@ -83,14 +88,16 @@ def failed_arithmetic_checks(table3: dict | None, table4: dict | None) -> list[s
         return all(v is not None for v in values)
 
     if table3:
-        for row in TABLE3_ROW_KEYS:
+        rows = tuple(table3)
+        outcome_keys = rows[2:rows.index("total_processed")]
+        for row in rows:
             cells = table3[row]
             parts = [cells[c] for c in PERSON_COLUMNS]
             if known(cells["total"], *parts) and sum(parts) != cells["total"]:
                 failed.append("t3_row_total")
                 break
         for col in TABLE3_COLUMN_KEYS:
-            outcomes = [table3[r][col] for r in TABLE3_OUTCOME_KEYS]
+            outcomes = [table3[r][col] for r in outcome_keys]
             total = table3["total_processed"][col]
             if known(total, *outcomes) and sum(outcomes) != total:
                 failed.append("t3_outcome_total")
@@ -226,6 +233,14 @@ def _plant(rng: random.Random, rule: str, table3: dict, table4: dict) -> None:
         table4["review"]["total"] += rng.choice((1, 2))
 
 
+def _documents_sentence(spec: ReportSpec) -> str:
+    if spec.table2_2019:
+        made = spec.table2_2019["normative_documents"]
+        return f"本年新制作规范性文件{made['new_made']}件，对外公开规范性文件共{made['total_published']}件。"
+    documents = spec.table2["normative_documents"]
+    return f"本年制发行政规范性文件{documents['issued']}件，现行有效{documents['in_force']}件。"
+
+
 def _sections(rng: random.Random, spec: ReportSpec, planted: str | None) -> dict:
     short = spec.agency.removesuffix("人民政府")
     me = {"county": "我县", "township": "我乡" if short.endswith("乡") else "我镇", "street": "我街道",
@@ -248,7 +263,7 @@ def _sections(rng: random.Random, spec: ReportSpec, planted: str | None) -> dict
     part1 = [
         lead,
         f"（一）主动公开情况。全年通过政府网站、政务新媒体、公开栏等渠道主动公开各类政府信息{active}条，其中政府网站发布{web}条；"
-        f"本年制发行政规范性文件{t2['normative_documents']['issued']}件，现行有效{t2['normative_documents']['in_force']}件。",
+        + _documents_sentence(spec),
         f"（二）依申请公开情况。{me}进一步规范依申请公开受理、登记、审核、答复、归档等环节。{received}",
         "（三）政府信息管理情况。一是强化人员保障，明确专人负责信息发布。二是严格落实信息发布审核制度，按照拟稿、审核、签发的顺序层层把关。三是定期清理过时信息，确保信息准确有效。",
         rng.choice((
@@ -280,11 +295,16 @@ def _printed(rng: random.Random, spec: ReportSpec, dashes: bool, fullwidth: bool
     """Cells printed other than as plain digits: zero marks, full-width digits, thousands separators."""
     printed: dict[str, str] = {}
     cells = []
-    for key in ("regulations", "normative_documents"):
-        for col, value in spec.table2[key].items():
-            cells.append((f"table2.{key}.{col}", value))
-    for key in ("licensing", "penalty", "coercion", "fees"):
-        cells.append((f"table2.{key}", spec.table2[key]))
+    if spec.table2_2019:
+        for key, cols in spec.table2_2019.items():
+            for col, value in cols.items():
+                cells.append((f"table2_2019.{key}.{col}", value))
+    else:
+        for key in ("regulations", "normative_documents"):
+            for col, value in spec.table2[key].items():
+                cells.append((f"table2.{key}.{col}", value))
+        for key in ("licensing", "penalty", "coercion", "fees"):
+            cells.append((f"table2.{key}", spec.table2[key]))
     for row, cols in spec.table3.items():
         for col, value in cols.items():
             cells.append((f"table3.{row}.{col}", value))
@@ -388,17 +408,127 @@ def generate_reports(seed: int, count: int, portals) -> list[ReportSpec]:
     return specs
 
 
+# --- the 2019 trial layout (reports for 2019 and 2020) -----------------------------------
+
+
+def _table2_2019(rng: random.Random, level: str) -> dict:
+    """The trial layout's table 2: 上一年项目数量 an order of magnitude off 处理决定数量 (a real
+    2020 county report: 行政处罚 2648 projects, 538 decisions), signed 本年增/减, 采购总金额 in 万元."""
+    table = blank_table2_2019()
+    big = level in ("county", "department")
+    table["regulations"] = {"new_made": 0, "new_published": 0, "total_published": 0}
+    made = rng.randint(1, 9 if big else 3)
+    table["normative_documents"] = {"new_made": made, "new_published": rng.randint(0, made),
+                                    "total_published": rng.randint(made + 3, 90 if big else 25)}
+    for key, scale in (("licensing", 400), ("other_services", 120), ("penalty", 3000), ("coercion", 150)):
+        previous = rng.randint(scale // 4, scale) if big else rng.randint(0, scale // 10)
+        table[key] = {"previous_year": previous, "change": rng.randint(-min(previous, 25), 30),
+                      "decisions": rng.randint(0, max(1, previous // 5))}
+    table["fees"] = {"previous_year": rng.randint(0, 12), "change": rng.randint(-3, 2)}
+    table["procurement"] = {"count": rng.randint(0, 40), "amount": round(rng.uniform(0, 900), 2)}
+    return table
+
+
+def comparable_table2(table2_2019: dict) -> dict:
+    """The 2021 keys a 2019 report fills: only those with a comparable column, the rest None."""
+    table = blank_table2()
+    for row in TABLE2_LAYOUT_2021:
+        for column in row.columns:
+            source = COMPARABLE_2019.get((row.key, column.key))
+            value = table2_2019[source[0]][source[1]] if source else None
+            if column.key == "value":
+                table[row.key] = value
+            else:
+                table[row.key][column.key] = value
+    return table
+
+
+def to_2019_table3(table3: dict) -> dict:
+    """A 2021 table 3 on the trial layout: （六）其他处理 one row, the sum of its three items."""
+    merged = {}
+    for key in table3_row_keys(LAYOUT_2019):
+        if key == "other_processing":
+            items = [table3[k] for k in ("other_no_correction", "other_unpaid_fee", "other_other")]
+            merged[key] = {col: (None if any(item[col] is None for item in items) else sum(item[col] for item in items))
+                           for col in TABLE3_COLUMN_KEYS}
+        else:
+            merged[key] = dict(table3[key])
+    return merged
+
+
+def trial_reports(seed: int, count: int, portals) -> list[ReportSpec]:
+    """Reports for 2019 and 2020 on the 2019 trial layout, with planted faults like the others."""
+    specs = []
+    portals = list(portals)
+    for i in range(count):
+        rng = random.Random(f"ogi-sample-2019:{seed}:{i}")
+        portal = portals[i % len(portals)]
+        level = LEVEL_CYCLE[(i // len(portals) + 2) % len(LEVEL_CYCLE)]
+        year = 2019 + (i // len(portals)) % 2
+        agency = f"{portal['county']}人民政府" if level == "county" else _agency(rng, portal, level)
+        planted = PLANTED_RULES[(i + seed) % len(PLANTED_RULES)] if i % 4 == 1 else None
+        due = deadline(level, year)
+        published = dt.date(year + 1, 1, 8) + dt.timedelta(days=rng.randint(0, (due - dt.date(year + 1, 1, 8)).days))
+        table2_2019 = _table2_2019(rng, level)
+        table3, table4 = _table3(rng, zero_new=i % 5 == 3), _table4(rng)
+        if planted:
+            _plant(rng, planted, table3, table4)
+        spec = ReportSpec(
+            id=f"{portal['id']}-t{i:03d}", portal_id=portal["id"], kind="generated", agency=agency, level=level,
+            year=year, published=published, title=f"{agency}{year}年政府信息公开工作年度报告", sections=None,
+            table2=comparable_table2(table2_2019), table3=to_2019_table3(table3), table4=table4,
+            format=LAYOUT_2019, delivery=DELIVERY_CYCLE[portal["id"]][(i // len(portals) + 3) % 8],
+            style=rng.randrange(1 << 30), table2_2019=table2_2019,
+        )
+        spec.sections = _sections(rng, spec, planted)
+        spec.printed = _printed(rng, spec, dashes=i % 6 == 2, fullwidth=i % 7 == 4)
+        failed = failed_arithmetic_checks(spec.table3, table4)
+        if planted in ("text_no_applications", "text_penalty"):
+            failed.append(planted)
+        spec.expected_failed_checks = [rule for rule in CHECK_RULES if rule in failed]
+        specs.append(spec)
+    return specs
+
+
+# --- the older 统计指标 layout (2008-2018) -----------------------------------------------
+
+# Two provincial wordings of the 统计指标 list: the State Council's, and one with the older
+# labels (网上申请数, 对申请的答复数, 收取费用) several provinces printed.
+LEGACY_WORDINGS: tuple[dict[str, str], ...] = (
+    {},
+    {"applications_online": "网上申请数", "replies": "对申请的答复数", "fees": "收取费用",
+     "replies_not_this_agency": "非本部门掌握", "replies_not_held": "信息不存在数"},
+)
+
+
 def pre2020_report(seed: int, portal: dict, index: int) -> ReportSpec:
-    """A 2019 report in the old layout: text kept, no 2021 tables (truth tables are null)."""
+    """A report before the 2019 layout: text kept, no 2021 tables (truth tables are null),
+    its 统计指标 figures in `legacy`; some rows of the list left out, as provinces did."""
     rng = random.Random(f"ogi-sample-pre2020:{seed}:{index}")
     agency = f"{portal['county']}人民政府" if index % 2 == 0 else f"{portal['county']}{rng.choice(portal['townships'])}"
+    year = 2018 - index % 3
+    channels = [rng.randint(0, 30) for _ in range(4)]
+    replies = {"replies_already_public": rng.randint(0, 6), "replies_granted": rng.randint(0, 40),
+               "replies_partially_granted": rng.randint(0, 5), "replies_denied": rng.randint(0, 4),
+               "replies_not_this_agency": rng.randint(0, 5), "replies_not_held": rng.randint(0, 6),
+               "replies_clarify": rng.randint(0, 3), "replies_other_channel": rng.randint(0, 2)}
+    legacy = {"active_disclosed": rng.randint(100, 3000), "active_normative_documents": rng.randint(0, 20),
+              "normative_documents_issued": rng.randint(0, 25), "applications_received": sum(channels),
+              "applications_in_person": channels[0], "applications_fax": channels[1],
+              "applications_online": channels[2], "applications_letter": channels[3],
+              "applications_completed": sum(channels) - rng.randint(0, 2), "replies": sum(replies.values()),
+              **replies, "reviews": rng.randint(0, 3), "suits": rng.randint(0, 2), "complaints": rng.randint(0, 4),
+              "fees": round(rng.uniform(0, 2), 2) if index % 2 else 0.0}
+    for key in rng.sample(sorted(legacy), 3):  # provinces left rows out: not printed, so None
+        legacy[key] = None
+    assert set(legacy) == {row.key for row in LEGACY_ROWS}
     return ReportSpec(
         id=f"{portal['id']}-p{index:03d}", portal_id=portal["id"], kind="generated", agency=agency,
-        level="county" if index % 2 == 0 else "township", year=2019,
-        published=dt.date(2020, 3, rng.randint(2, 30)),
-        title=f"{agency}2019年政府信息公开工作年度报告", sections=None,
-        table2=None, table3=None, table4=None, format="pre-2020", style=rng.randrange(1 << 30),
-        printed={"statistics": str(rng.randint(100, 900))},
+        level="county" if index % 2 == 0 else "township", year=year,
+        published=dt.date(year + 1, 3, rng.randint(2, 30)),
+        title=f"{agency}{year}年政府信息公开工作年度报告", sections=None,
+        table2=None, table3=None, table4=None, format=LAYOUT_LEGACY, style=rng.randrange(1 << 30),
+        printed={"wording": str(index % len(LEGACY_WORDINGS))}, legacy=legacy,
     )
 
 
@@ -460,6 +590,8 @@ def spec_to_truth(spec: ReportSpec) -> dict:
         "table2": copy.deepcopy(spec.table2),
         "table3": copy.deepcopy(spec.table3),
         "table4": copy.deepcopy(spec.table4),
+        "table2_2019": copy.deepcopy(spec.table2_2019),
+        "legacy": copy.deepcopy(spec.legacy),
         "expected_failed_checks": list(spec.expected_failed_checks),
         "printed": dict(sorted(spec.printed.items())),
         "label_variants": dict(sorted(spec.label_variants.items())),
