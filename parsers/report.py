@@ -20,7 +20,7 @@ from parsers.labels import clean_text, normalise_text
 from parsers.metadata import YEAR_RE, agency_from_title, find_title, level_of, parse_date, published_in_text
 from parsers.sections import block_text, drop_chrome, section_text, split_sections
 from parsers.legacy import is_legacy_layout, read_legacy
-from parsers.tables import read_table2, read_table3, read_table4
+from parsers.tables import TableReading, read_table2, read_table3, read_table4
 
 @dataclass
 class Cell:
@@ -131,7 +131,7 @@ def _fill_table2(report: Report, blocks: list[Block], narrative: str) -> str | N
     return reading.layout
 
 
-def _fill_table3(report: Report, blocks: list[Block], prefer: str | None) -> str | None:
+def _fill_table3(report: Report, blocks: list[Block], prefer: str | None) -> TableReading:
     reading = read_table3(blocks, prefer)
     report.problems.extend(reading.problems)
     layout = reading.layout or template.LAYOUT_2021
@@ -142,11 +142,11 @@ def _fill_table3(report: Report, blocks: list[Block], prefer: str | None) -> str
             number = row_reading.numbers[i] if row_reading else None
             _store(report, "table3", report.table3, key, col, number,
                    row_reading.reason if row_reading else "row not printed")
-    return reading.layout
+    return reading
 
 
-def _fill_table4(report: Report, blocks: list[Block]) -> None:
-    reading = read_table4(blocks)
+def _fill_table4(report: Report, blocks: list[Block], lossy: bool) -> None:
+    reading = read_table4(blocks, lossy)
     report.problems.extend(reading.problems)
     row_reading = reading.rows.get("table4")
     for g, group in enumerate(template.TABLE4_GROUP_KEYS):
@@ -248,8 +248,9 @@ def report_from_document(document: Document) -> Report:
             report.problems.append(f"section headings not found: {', '.join(missing_sections)}")
         overview = section_text(sections.get("1", []), with_tables=False) or ""
         table2_layout = _fill_table2(report, sections.get("2", blocks), overview)
-        table3_layout = _fill_table3(report, sections.get("3", blocks), table2_layout)
-        _fill_table4(report, sections.get("4", blocks))
+        table3 = _fill_table3(report, sections.get("3", blocks), table2_layout)
+        table3_layout = table3.layout
+        _fill_table4(report, sections.get("4", blocks), table3.lossy)
         if table2_layout and table3_layout and table2_layout != table3_layout:
             report.problems.append(f"table 2 is on the {table2_layout} layout, table 3 on the {table3_layout} layout")
         report.format = table2_layout or table3_layout or "unknown"

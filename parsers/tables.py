@@ -48,6 +48,7 @@ class TableReading:
     layout: str | None
     rows: dict[str, RowReading] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    lossy: bool = False  # running text that lost or glued cells somewhere (tables.refuse_uncertain)
 
 
 class PrintedRow(list):
@@ -73,19 +74,31 @@ def block_rows(blocks: list[Block]) -> list[list[str]]:
     return rows
 
 
-# Cells cut from running text whose row does not add up: a lost blank or a stray space may
-# have moved a boundary, so the numbers are not placed (a wrong number is worse than none).
+# Cells cut from running text whose row does not add up, in a table where cells were lost
+# or glued elsewhere: a lost blank and a stray space may have moved a boundary, so the
+# numbers are not placed (a wrong number is worse than none). Where every other row was
+# printed whole, a row that does not add up is the publisher's arithmetic: kept, it fails its check.
 UNCERTAIN_BOUNDARIES = "running text: the row's cells do not add up, so its cell boundaries are uncertain"
 
 
+def _lossy(reading: RowReading) -> bool:
+    return reading.reason is not None or any(number.flag == glued.FLAG for number in reading.numbers)
+
+
 def refuse_uncertain(rows: list[list[str]], found: dict[str, RowReading],
-                     consistent: Callable[[list[Number]], bool]) -> None:
+                     consistent: Callable[[list[Number]], bool]) -> bool:
+    """Refuse the inconsistent running-text rows of a lossy table; True when it was lossy."""
+    def inferred(reading: RowReading) -> bool:
+        return 0 <= reading.row_index < len(rows) and getattr(rows[reading.row_index], "inferred", False)
+
+    if not any(inferred(reading) and _lossy(reading) for reading in found.values()):
+        return False
     for key, reading in found.items():
-        row = rows[reading.row_index] if 0 <= reading.row_index < len(rows) else None
         known = all(number.value is not None for number in reading.numbers)
-        if getattr(row, "inferred", False) and known and not consistent(reading.numbers):
+        if inferred(reading) and known and not consistent(reading.numbers):
             found[key] = _unread(len(reading.numbers), UNCERTAIN_BOUNDARIES)
             found[key].row_index = reading.row_index
+    return True
 
 
 def split_line(text: str) -> list[str]:
@@ -410,7 +423,8 @@ def read_table3(blocks: list[Block], prefer: str | None = None) -> TableReading:
         if "mismatch" in problem:
             reading.rows = {key: _unread(TABLE3_WIDTH, problem) for key in found}
             return reading
-    refuse_uncertain(rows, reading.rows, _t3_row_consistent)
+    blank_totals_are_not_zero(reading.rows)
+    reading.lossy = refuse_uncertain(rows, reading.rows, _t3_row_consistent)
     reading.problems.extend(resolve_glued_table3(reading.rows, layout))
     return reading
 
@@ -433,6 +447,17 @@ def _table3_header_problem(header: str) -> str | None:
         shown = ", ".join(missing) if missing else "法人或其他组织 columns out of order"
         return f"table 3: column header mismatch ({shown}; printed {header[:60]!r})"
     return None
+
+
+def blank_totals_are_not_zero(found: dict[str, RowReading]) -> None:
+    """A blank 总计 beside applicant columns that are not all zero was left unfilled, not
+    printed as 0 (a real 2019 report leaves every item row's 总计 blank): None, with why."""
+    for reading in found.values():
+        total = reading.numbers[-1]
+        parts = [number.value for number in reading.numbers[:-1]]
+        if total.flag == "blank" and None not in parts and sum(parts) != 0:
+            reading.numbers[-1] = Number(None, total.printed, None,
+                                         f"总计 left blank while the applicant columns add to {sum(parts)}")
 
 
 def resolve_glued_table3(found: dict[str, RowReading], layout: str) -> list[str]:
@@ -512,9 +537,10 @@ def _table4_header_problem(header: str) -> str | None:
     return None
 
 
-def read_table4(blocks: list[Block]) -> TableReading:
+def read_table4(blocks: list[Block], lossy: bool = False) -> TableReading:
     """The one data row of table 4: the number cells after its header rows, read only
-    under the headers the template prints."""
+    under the headers the template prints. `lossy`: the report's running text lost or
+    glued cells elsewhere, so a data row that does not add up is not placed."""
     rows = block_rows(blocks)
     cells: list[str] = []
     header: list[str] = []
@@ -548,7 +574,8 @@ def read_table4(blocks: list[Block]) -> TableReading:
         reading.rows["table4"] = _unread(TABLE4_WIDTH, problem)
     else:
         row_reading = align(cells, TABLE4_WIDTH, lambda i: False, _t4_consistent, _TABLE4_GROUPS)
-        if inferred and all(n.value is not None for n in row_reading.numbers) and not _t4_consistent(row_reading.numbers):
+        known = all(number.value is not None for number in row_reading.numbers)
+        if inferred and (lossy or _lossy(row_reading)) and known and not _t4_consistent(row_reading.numbers):
             row_reading = _unread(TABLE4_WIDTH, UNCERTAIN_BOUNDARIES)
         reading.rows["table4"] = row_reading
     return reading

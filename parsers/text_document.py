@@ -60,7 +60,7 @@ def document_from_text(text: str) -> Document:
         stripped = line.strip()
         if not stripped:
             continue  # blank lines neither start nor end a table
-        inline = running_text_blocks(stripped) if len(stripped) > 200 else None
+        inline = running_text_blocks(stripped)
         if inline:
             close_table()
             document.blocks.extend(inline)
