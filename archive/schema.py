@@ -222,7 +222,7 @@ def _report_tables(db: sqlite_utils.Database) -> None:
         """
         create table report_cells (
             report_id integer not null references reports(id),
-            table_name text not null,  -- table2 | table3 | table4
+            table_name text not null,  -- table2 | table2_2019 | table3 | table4 | legacy
             row_key text not null,
             col_key text not null,  -- '' for table 2's single-number rows
             value numeric,  -- NULL when not read; see flag and reason
@@ -370,3 +370,13 @@ def _summary_problems(db: sqlite_utils.Database) -> None:
     db.execute("update current_reports set problems = (select problems from reports where reports.id = current_reports.id)")
     _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems"))
     create_views(db)
+
+
+@migration("0007_template_rows_for_every_layout")
+def _template_rows_for_every_layout(db: sqlite_utils.Database) -> None:
+    """template_rows gains the 2019 trial layout (table2_2019, table 3's single （六）其他处理)
+    and the pre-2020 统计指标 rows (legacy), so the views label every layout's cells."""
+    from archive.views import template_rows
+
+    db.execute("delete from template_rows")
+    db["template_rows"].insert_all(template_rows())

@@ -8,23 +8,30 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from parsers.template import TABLE2_DOCUMENT_ROWS, TABLE2_SINGLE_ROWS
-from parsers.template import TABLE3_COLUMN_KEYS, TABLE3_ROWS, TABLE4_GROUPS
+from parsers import template
+from parsers.template import TABLE3_COLUMN_KEYS
 
 ARCHIVE_PATH = "/-/archive/"  # the plugin route serving a capture's archived original
 
 
 def template_rows() -> list[dict]:
-    """One row per template row of tables 2-4, in printed order, with its Chinese label."""
+    """One row per template row of every layout's tables, in printed order, with its
+    Chinese label: table2 (2021 keys, which 2019 reports fill where comparable),
+    table2_2019 (the trial layout's own table 2), table3 (2021 rows, and the trial
+    layout's single （六）其他处理 after the 2021 items), table4, legacy (统计指标)."""
     rows: list[dict] = []
-    for key, label in TABLE2_DOCUMENT_ROWS:
-        rows.append({"table_name": "table2", "row_key": key, "group_label": "第二十条第（一）项", "label": label})
-    for key, label, item, _column in TABLE2_SINGLE_ROWS:
-        rows.append({"table_name": "table2", "row_key": key, "group_label": item, "label": label})
-    for row in TABLE3_ROWS:
+    for table, layout in (("table2", template.TABLE2_LAYOUT_2021), ("table2_2019", template.TABLE2_LAYOUT_2019)):
+        for row in layout:
+            rows.append({"table_name": table, "row_key": row.key, "group_label": row.block, "label": row.label})
+    table3 = list(template.TABLE3_ROWS)
+    table3.insert(table3.index(template.TABLE3_ROWS[22]) + 1, template.OTHER_PROCESSING)
+    for row in table3:
         rows.append({"table_name": "table3", "row_key": row.key, "group_label": row.group, "label": row.label})
-    for key, label in TABLE4_GROUPS:
+    for key, label in template.TABLE4_GROUPS:
         rows.append({"table_name": "table4", "row_key": key, "group_label": "", "label": label})
+    for row in template.LEGACY_ROWS:
+        rows.append({"table_name": "legacy", "row_key": row.key, "group_label": template.LEGACY_SIGNATURE,
+                     "label": row.label})
     for position, row in enumerate(rows, 1):
         row["position"] = position
     return rows

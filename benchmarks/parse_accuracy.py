@@ -16,6 +16,12 @@ in metadata accuracy only in the forms that print it (html, text_signed).
 --body-steps also parses every full detail page with each HTML body step forced alone
 (selector, headings, trafilatura, whole_page) and prints their cell accuracy side by side.
 
+It also prints, per layout (2021, 2019, pre-2020) and rendering (html, pdf, docx, text, and
+one line of page text: text_oneline separated by spaces, text_glued with no separators,
+text_spaced with stray spaces inside numbers; `/blank_lost` where blank cells left no trace),
+the cells read right, NULL and WRONG; the planted header swaps (numbers read under a swapped
+header: must be 0); and the glued solver's time per report, worst case included.
+
     .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40] [--body-steps]
 """
 
@@ -246,6 +252,22 @@ def summary(results: dict) -> list[str]:
     return lines
 
 
+def glued_worst_case(digits: int = 40) -> tuple[float, int]:
+    """Seconds to parse a one-line report whose every table 3 row (and table 4) is a run of
+    `digits` ones: the most splits a run can have, each search stopped by glued.BUDGET."""
+    from parsers import template
+
+    rows = "".join(f"{row.label}{'1' * digits}" for row in template.TABLE3_ROWS)
+    text = ("某县2023年政府信息公开工作年度报告 一、总体情况 无 二、主动公开政府信息情况 "
+            "三、收到和处理政府信息公开申请情况 自然人法人或其他组织商业企业科研机构社会公益组织法律服务机构其他总计"
+            f"{rows} 四、政府信息公开行政复议、行政诉讼情况 行政复议行政诉讼结果维持结果纠正其他结果尚未审结总计"
+            f"未经复议直接起诉复议后起诉{'1' * digits} 五、存在的主要问题及改进情况 无")
+    started = time.perf_counter()
+    report = parsers.parse(text.encode("utf-8"), name="worst.txt")
+    placed = sum(cell.value is not None for cell in report.cells)
+    return time.perf_counter() - started, placed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2025)
@@ -257,6 +279,8 @@ def main() -> None:
         results = measure(Path(directory), args.seed, args.generated, args.body_steps)
     for line in summary(results):
         print(line)
+    seconds, placed = glued_worst_case()
+    print(f"glued worst case (every table 3/4 row a run of 40 ones): {seconds:.2f} s, {placed} cells placed")
     print(f"misses ({len(results['misses'])}):")
     for miss in results["misses"]:
         print("  " + miss)

@@ -17,7 +17,8 @@ import itertools
 import re
 from typing import Iterator, Sequence
 
-BUDGET = 100_000  # search steps per row or table before giving up ("too many splits")
+BUDGET = 100_000  # search steps per row before giving up ("too many splits")
+TABLE_BUDGET = 250_000  # search steps for all the glued rows of one table together
 MAX_SOLUTIONS = 64  # distinct assignments kept; more means ambiguous anyway
 
 FLAG = "split_by_arithmetic"
@@ -83,7 +84,50 @@ def _run_splits(tokens: Sequence[str], width: int, groups: Sequence[int], budget
     for size in groups:
         start += size
         totals.add(start - 1)
+    # the last group ends the run: its total is a suffix of the digits, so it is chosen
+    # first and the group's cells are searched for that sum (every step bounded by it)
+    last_group = width - groups[-1] if groups and sum(groups) == width else None
     values: list[int] = []
+
+    def next_stop(pos: int) -> int:
+        return min(stop for stop in stops if stop > pos)
+
+    def split_sum(pos: int, end: int, parts: int, target: int) -> Iterator[tuple[int, ...]]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise Exhausted
+        digits = end - pos
+        if parts == 0:
+            if digits == 0 and target == 0:
+                yield ()
+            return
+        if digits < parts or target < 0:
+            return
+        if digits > parts and target < 10 ** (-(-digits // parts) - 1):
+            return  # some cell would need -(-digits // parts) digits: more than the sum allows
+        longest = 1 if run[pos] in "z0" else min(next_stop(pos) - pos, digits - parts + 1)
+        for length in range(1, longest + 1):
+            head = 0 if run[pos] == "z" else int(run[pos:pos + length])
+            if head > target:
+                break
+            for rest in split_sum(pos + length, end, parts - 1, target - head):
+                yield (head,) + rest
+
+    def tail_group(pos: int, parts: int) -> Iterator[tuple[int, ...]]:
+        end = len(run)
+        for length in range(1, end - pos - parts + 1):
+            start = end - length
+            if any(start < stop < end for stop in stops):
+                break
+            tail = run[start:]
+            if tail == "z":
+                total = 0
+            elif "z" in tail or (tail[0] == "0" and length > 1):
+                continue
+            else:
+                total = int(tail)
+            for cells in split_sum(pos, start, parts, total):
+                yield cells + (total,)
 
     def cell_lengths(pos: int) -> range:
         if run[pos] in "z0":
@@ -101,6 +145,10 @@ def _run_splits(tokens: Sequence[str], width: int, groups: Sequence[int], budget
                 yield tuple(values)
             return
         if left < width - index:
+            return
+        if index == last_group:
+            for cells in tail_group(pos, width - index - 1):
+                yield tuple(values) + cells
             return
         if index in totals:
             printed = "z" if group_sum == 0 and run[pos] == "z" else str(group_sum)
@@ -123,12 +171,15 @@ def _run_splits(tokens: Sequence[str], width: int, groups: Sequence[int], budget
     yield from walk(0, 0, 0)
 
 
-def row_splits(tokens: Sequence[str], width: int, groups: Sequence[int] = ()) -> tuple[list[tuple[int, ...]], str | None]:
+def row_splits(tokens: Sequence[str], width: int, groups: Sequence[int] = (),
+               table_budget: list[int] | None = None) -> tuple[list[tuple[int, ...]], str | None]:
     """The assignments of a row's digit tokens to its `width` cells that satisfy its own
     arithmetic; `groups` are the sizes of consecutive sum groups (last cell of each = the
     sum of the others), e.g. (7,) for a table 3 row, (5, 5, 5) for table 4, () for none.
-    Returns (assignments, None) or ([], reason) when the search could not be completed."""
-    budget = [BUDGET]
+    Returns (assignments, None) or ([], reason) when the search could not be completed.
+    `table_budget` ([steps]) is shared by the rows of one table and spent as they search."""
+    budget = [min(BUDGET, table_budget[0]) if table_budget is not None else BUDGET]
+    start = budget[0]
     found: list[tuple[int, ...]] = []
     try:
         candidates = (_run_splits(tokens, width, groups, budget) if len(tokens) <= width
@@ -140,6 +191,9 @@ def row_splits(tokens: Sequence[str], width: int, groups: Sequence[int] = ()) ->
                     break
     except Exhausted:
         return [], f"too many ways to split {' '.join(tokens)!r} into {width} cells"
+    finally:
+        if table_budget is not None:
+            table_budget[0] -= start - budget[0]
     return found, None
 
 

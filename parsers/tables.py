@@ -127,7 +127,7 @@ def _digits(text: str) -> str:
 
 def align(values: list[str], width: int, decimal: Callable[[int], bool],
           consistent: Callable[[list[Number]], bool] | None = None, groups: tuple[int, ...] = (),
-          signed: Callable[[int], bool] = lambda i: False) -> RowReading:
+          signed: Callable[[int], bool] = lambda i: False, budget: list[int] | None = None) -> RowReading:
     """Fit the printed cells after a label to `width` template columns."""
     values = [value if value is not None else "" for value in values]
     nonblank = [value for value in values if not _blank(value)]
@@ -142,7 +142,7 @@ def align(values: list[str], width: int, decimal: Callable[[int], bool],
         glued_cells = len(values) < width and any(len(token) > 1 for token in tokens if token.isdigit())
         spaced = len(nonblank) > width and len(nonblank) == len(values) and all(token.isdigit() for token in tokens)
         if glued_cells or spaced:
-            return glued_reading(tokens, width, groups)
+            return glued_reading(tokens, width, groups, budget)
     windows = []
     for start in range(0, len(values) - width + 1):
         outside = values[:start] + values[start + width:]
@@ -164,10 +164,11 @@ def align(values: list[str], width: int, decimal: Callable[[int], bool],
     return RowReading(numbers, reason)
 
 
-def glued_reading(tokens: list[str], width: int, groups: tuple[int, ...]) -> RowReading:
+def glued_reading(tokens: list[str], width: int, groups: tuple[int, ...],
+                  budget: list[int] | None = None) -> RowReading:
     """A row whose digits lost (or gained) their separators, read through parsers.glued."""
     printed = " ".join(tokens)
-    assignments, reason = glued.row_splits(tokens, width, groups)
+    assignments, reason = glued.row_splits(tokens, width, groups, budget)
     if reason:
         return RowReading([Number(None, printed, None, reason)] * width, reason)
     if not assignments:
@@ -204,6 +205,7 @@ def read_labelled_rows(rows: list[list[str]], match: Callable[[str], str | None]
     found: dict[str, RowReading] = {}
     pending: tuple[str, list[str], int] | None = None
     wrapped = 0
+    budget = [glued.TABLE_BUDGET]  # the glued rows of this table share one search budget
 
     def finish() -> None:
         nonlocal pending
@@ -216,7 +218,7 @@ def read_labelled_rows(rows: list[list[str]], match: Callable[[str], str | None]
                 return  # a label with no numbers: a header or group cell, not the row
 
         reading = align(values, widths(key), lambda i: decimal(key, i), consistent, groups(key),
-                        lambda i: signed(key, i))
+                        lambda i: signed(key, i), budget)
         reading.row_index = index
         previous = found.get(key)
         if previous is None or _known(reading) > _known(previous):

@@ -51,3 +51,32 @@ def test_published_is_never_wrong_and_found_where_printed(results):
     assert all(counts["wrong"] == 0 for counts in published.values()), [m for m in results["misses"] if "published" in m]
     for form in ("html", "text_signed"):
         assert published[form]["found"] > 0 and published[form]["null"] == 0, (form, dict(published[form]))
+
+
+def _layout(results, layout: str, form: str):
+    counts = results["layouts"][(layout, form)]
+    return counts["right"], sum(counts.values()), counts["wrong"]
+
+
+def test_every_layout_reads_whole_in_every_tidy_form(results):
+    """2019 trial layout and the pre-2020 legacy figures: 100% in the forms portals publish."""
+    measured = [(layout, form) for layout, form in results["layouts"] if "text_" not in form or form == "text_signed"]
+    assert {"2019", "2021", "pre-2020"} <= {layout for layout, _ in measured}
+    for layout, form in measured:
+        right, total, _ = _layout(results, layout, form)
+        assert total and right == total, (layout, form, [m for m in results["misses"] if m.startswith(form)][:5])
+
+
+def test_one_line_text_separated_whole_glued_mostly_and_never_wrong(results):
+    for layout in ("2019", "2021"):
+        right, total, wrong = _layout(results, layout, "text_oneline")
+        assert total and right == total, layout
+    glued = [_layout(results, layout, "text_glued") for layout in ("2019", "2021")]
+    assert sum(r for r, _, _ in glued) / sum(t for _, t, _ in glued) >= 0.95
+    wrong = {key: counts["wrong"] for key, counts in results["layouts"].items() if counts["wrong"]}
+    assert wrong == {}, [m for m in results["misses"] if "WRONG" in m][:10]
+
+
+def test_a_planted_header_mismatch_yields_nulls_and_a_problem_never_numbers(results):
+    plants = results["header_plants"]
+    assert plants["planted"] > 0 and plants["read_as_numbers"] == 0 and plants["problem_said"] == plants["planted"]
