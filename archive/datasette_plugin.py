@@ -28,7 +28,7 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from archive.load import source_form
+from parsers.sniff import declared_format
 from archive.search import fts_query
 from archive.views import ARCHIVE_PATH
 from archive.warc import read_record
@@ -110,7 +110,7 @@ async def archived_original(datasette, request):
         return Response.text(f"archived record unreadable: {exc}", status=500)
 
     content_type = record.content_type or capture["content_type"] or "application/octet-stream"
-    form = source_form(capture["url"], content_type)
+    form = declared_format(capture["url"], content_type)
     headers = {
         "Content-Security-Policy": "sandbox",
         "X-Content-Type-Options": "nosniff",

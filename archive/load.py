@@ -40,16 +40,8 @@ from typing import Any, Callable
 
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
+from parsers.sniff import declared_format
 
-REPORT_KINDS = ("report", "attachment")
-_FORM_BY_EXTENSION = {
-    ".pdf": "pdf", ".docx": "docx", ".doc": "doc", ".wps": "wps", ".xls": "xls", ".xlsx": "xlsx",
-    ".ofd": "ofd", ".rtf": "rtf", ".html": "html", ".htm": "html", ".shtml": "html", ".jsp": "html",
-}
-_FORM_BY_TYPE = (
-    ("html", "html"), ("pdf", "pdf"), ("wordprocessingml", "docx"), ("msword", "doc"),
-    ("spreadsheetml", "xlsx"), ("ms-excel", "xls"), ("wps", "wps"), ("text/plain", "text"),
-)
 # Lower is better: which form's parse a version shows when it has several.
 _STATUS_RANK = {"ok": 0, "partial": 1, "failed": 3}  # any other status ranks 2
 
@@ -75,16 +67,8 @@ def report_key(portal_id: str | None, agency: str | None, year: int | None) -> s
 
 
 def source_form(url: str | None, content_type: str | None) -> str:
-    """html | pdf | docx | doc | wps | xls | xlsx | ofd | rtf | text | other."""
-    lowered = (content_type or "").lower()
-    for needle, form in _FORM_BY_TYPE:
-        if needle in lowered:
-            return form
-    path = (url or "").split("?", 1)[0].lower()
-    for extension, form in _FORM_BY_EXTENSION.items():
-        if path.endswith(extension):
-            return form
-    return "other"
+    """html | pdf | docx | doc | wps | xls | xlsx | ofd | rtf | text | image | other (parsers.sniff)."""
+    return declared_format(url, content_type)
 
 
 def _plain(value: Any) -> Any:
@@ -104,11 +88,10 @@ class ParsedCapture:
 
     fields: dict  # Report.to_json()
     cells: list = field(default_factory=list)  # Cell(table, row_key, col_key, value, printed, flag, reason)
-    failed_reason: str | None = None  # the parser raised
 
     @property
     def status(self) -> str:
-        return "failed" if self.failed_reason else (self.fields.get("status") or "ok")
+        return self.fields.get("status") or "ok"
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -116,12 +99,10 @@ class ParsedCapture:
 
 
 def parse_capture(parse: Callable, payload: bytes, url: str, content_type: str | None) -> ParsedCapture:
-    """Run the parser; an exception becomes a failed parse carrying its reason."""
-    try:
-        report = parse(payload, url, content_type)
-        return ParsedCapture(fields=report.to_json(), cells=list(getattr(report, "cells", []) or []))
-    except Exception as exc:  # the parser is wrong about this input: record, don't stop
-        return ParsedCapture(fields={}, failed_reason=f"{type(exc).__name__}: {exc}")
+    """Run the parser. It never raises for bad input (parsers.parse has the one catch-all);
+    if it raises anyway, that is a bug, and the run loop records it as this capture's error."""
+    report = parse(payload, url, content_type)
+    return ParsedCapture(fields=report.to_json(), cells=list(report.cells))
 
 
 def headline_numbers(fields: dict) -> dict:
@@ -153,8 +134,6 @@ def check_rows(report_id: int, checks: list[dict]) -> list[tuple]:
     rows = []
     for check in checks or []:
         scope = check.get("scope")
-        if scope is None:
-            scope = "/".join(str(check[k]) for k in ("table", "group", "row", "column", "col") if check.get(k))
         passed = check.get("passed")
         rows.append((
             report_id, check.get("rule"), scope or None, None if passed is None else int(bool(passed)),
@@ -189,8 +168,6 @@ def _report_fields(parsed: ParsedCapture, capture: sqlite3.Row) -> dict:
     """The `reports` columns a parse and its capture determine (not identity/versioning)."""
     fields = parsed.fields
     problems = list(fields.get("problems") or [])
-    if parsed.failed_reason:
-        problems.append(parsed.failed_reason)
     sections = fields.get("sections") or {}
     checks = fields.get("checks") or []
     row = {

@@ -14,7 +14,7 @@ What a record tells exactly: url, method (the paired request record), fetched_at
 warc_record_id, refers_to, warc_file/offset/length, etag, last_modified. Records written
 since the crawler annotates them (archive.warc.OGI_FIELDS) also tell portal_id, kind,
 referrer, link_text, outcome and which run wrote them. Older records get those inferred
-(see `infer_kind`, `portal_for`), with outcome "reindexed" so an inferred row says so.
+(the caller's `kind_of`, `portal_of`), with outcome "reindexed" so an inferred row says so.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import json
 import zlib
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -33,22 +34,23 @@ from warcio.archiveiterator import ArchiveIterator
 from archive import captures
 from archive.schema import open_db
 from archive.warc import RecordLocation, read_annotations
-from crawler import linkrules
-from crawler.registry import portal_for_url
 
 INFERRED_OUTCOME = "reindexed"  # outcome of a row whose kind/portal/outcome were inferred
 RUN_STATUS = "reindexed"  # status of the crawl_runs rows that own recovered rows
-# Content types of report attachments, for records that do not say their kind.
-ATTACHMENT_TYPES = ("pdf", "msword", "wordprocessingml", "ms-excel", "spreadsheetml",
-                    "wps", "ofd", "rtf", "zip", "rar")
 CHUNK = 1 << 20
 
 
-def reindex_warcs(data_dir: Path, registry: list[dict] | None = None) -> dict:
+def reindex_warcs(data_dir: Path, registry: list[dict] | None = None,
+                  kind_of: Callable[[str, str | None], str] | None = None,
+                  portal_of: Callable[[list[dict], str], dict | None] | None = None) -> dict:
     """Index every response/revisit record of DIR/warc/*.warc.gz that `captures` lacks.
 
-    `registry` (crawler.registry entries), when given, is written to `portals` first and
-    used to tell the portal of records that do not name theirs. Idempotent: a record
+    `registry` (portal entries), when given, is written to `portals` first. Records that
+    do not name their kind or portal (written before the crawler annotated them) get them
+    from `kind_of(url, content_type)` and `portal_of(portals, url)` (the portals table's
+    entries) — the crawler's link rules and host matching, which the caller passes in
+    (this room does not look up into the crawler);
+    without them such a record is kind "other" with no portal. Idempotent: a record
     already indexed (same warc_file + warc_offset) is counted, not added again.
     Returns {files, records, captures_added, already_indexed, unreadable, runs_added,
     portals_added}; `unreadable` lists {file, offset, reason} of records not indexed
@@ -60,7 +62,7 @@ def reindex_warcs(data_dir: Path, registry: list[dict] | None = None) -> dict:
         if registry:
             captures.upsert_portals(db, registry)
             db.conn.commit()
-        indexer = _Indexer(db)
+        indexer = _Indexer(db, kind_of or (lambda url, content_type: "other"), portal_of or (lambda portals, url: None))
         paths = sorted((data_dir / "warc").glob("*.warc.gz"))
         for path in paths:
             with db.conn:  # one transaction per file: a crash leaves whole files indexed
@@ -70,22 +72,6 @@ def reindex_warcs(data_dir: Path, registry: list[dict] | None = None) -> dict:
         return {"files": len(paths), **indexer.summary}
     finally:
         db.conn.close()
-
-
-def infer_kind(url: str, content_type: str | None) -> str:
-    """What the crawler would have called a fetch, from its URL and type alone: the
-    crawler's link rules, without the link text it judged reports by. Conservative: a
-    page is a "report" only on a detail-page URL, else list or other."""
-    if urlsplit(url).path == "/robots.txt":
-        return "robots"
-    lowered = (content_type or "").lower()
-    if linkrules.attachment_extension(url) or any(t in lowered for t in ATTACHMENT_TYPES):
-        return "attachment"
-    if linkrules.is_list_url(url):
-        return "list"
-    if linkrules.is_detail_url(url):
-        return "report"
-    return "other"
 
 
 def payload_hex(digest: str | None) -> str | None:
@@ -138,8 +124,10 @@ def torn_reason(path: Path, offset: int) -> str | None:
 class _Indexer:
     """Walks WARC files and inserts the captures rows they lack; one per reindex."""
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database, kind_of: Callable[[str, str | None], str],
+                 portal_of: Callable[[list[dict], str], dict | None]):
         self.db = db
+        self.kind_of, self.portal_of = kind_of, portal_of
         self.runs: dict[int | None, int] = {}  # run the record names (None: unnamed) -> new crawl_runs.id
         self.portal_ids = {row["id"] for row in db["portals"].rows}
         self.registry = [
@@ -254,7 +242,7 @@ class _Indexer:
         annotations = read_annotations(headers)
         run_key = annotations.pop("run_id", None)
         row["portal_id"] = annotations.get("portal_id") or self.portal_for(url)
-        row["kind"] = annotations.get("kind") or infer_kind(url, row["content_type"])
+        row["kind"] = annotations.get("kind") or self.kind_of(url, row["content_type"])
         row["referrer"] = annotations.get("referrer") or (request["referer"] if request else None)
         row["link_text"] = annotations.get("link_text")
         row["outcome"] = annotations.get("outcome") or INFERRED_OUTCOME
@@ -272,7 +260,7 @@ class _Indexer:
         return found[0] if found else None
 
     def portal_for(self, url: str) -> str | None:
-        return (portal_for_url(self.registry, url) or {}).get("id")
+        return (self.portal_of(self.registry, url) or {}).get("id")
 
     def stub_portal(self, portal_id: str, url: str) -> None:
         """A portal the records name but the database does not know: a row with its id

@@ -42,7 +42,7 @@ import io
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -107,7 +107,6 @@ class ArchivedResponse:
     refers_to_target_uri: str | None = None
     refers_to_date: str | None = None
     profile: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def sha256_hex(payload: bytes) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 from posixpath import splitext
 from urllib.parse import urlsplit
 
+from parsers import sniff
+
 RULES_FILE = Path(__file__).with_name("link_rules.json")
 
 
@@ -46,8 +48,29 @@ def is_report_title(title: str) -> bool:
 
 
 def attachment_extension(url: str) -> str | None:
+    """The extension of a link to a report file: a document format (parsers.sniff) or an archive."""
     ext = splitext(urlsplit(url).path)[1].lower().lstrip(".")
-    return ext if ext in rules()["attachment_extensions"] else None
+    if sniff.format_from_name("." + ext) in sniff.DOCUMENT_FORMATS or ext in rules()["archive_extensions"]:
+        return ext
+    return None
+
+
+def kind_of_url(url: str, content_type: str | None) -> str:
+    """What the crawler would have called a fetch, from its URL and type alone: these
+    rules without the link text it judged reports by (archive.reindex asks, for records
+    that do not say their kind). Conservative: a page is a "report" only on a detail-page
+    URL, else list or other."""
+    if urlsplit(url).path == "/robots.txt":
+        return "robots"
+    lowered = (content_type or "").lower()
+    if attachment_extension(url) or sniff.format_from_content_type(content_type) in sniff.DOCUMENT_FORMATS \
+            or any(kind in lowered for kind in rules()["archive_extensions"]):
+        return "attachment"
+    if is_list_url(url):
+        return "list"
+    if is_detail_url(url):
+        return "report"
+    return "other"
 
 
 def is_detail_url(url: str) -> bool:

@@ -31,6 +31,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 
 from crawler.ledger import RunLedger
+from parsers.charset import guess_encoding
 from crawler.registry import on_portal, portal_for_url
 
 logger = logging.getLogger(__name__)
@@ -214,8 +215,6 @@ class WarcArchiveMiddleware:
         row = ledger.archive(request, response)
         request.meta["ogi_outcome"] = row["outcome"]
         request.meta["ogi_capture_id"] = row["id"]
-        coding = response.headers.get("Content-Encoding")
-        request.meta["ogi_content_encoding"] = coding.decode("latin-1") if coding else None
         if row["outcome"] == "blocked" and 200 <= response.status < 300:
             raise IgnoreRequest(f"blocked by anti-bot challenge: {request.url}")
         if row["outcome"] == "redirect_loop":
@@ -291,14 +290,14 @@ class ChineseEncodingMiddleware:
     def process_response(self, request, response, spider=None):
         if not isinstance(response, TextResponse):
             if response.status == 200 and _looks_like_html(response):
-                return response.replace(cls=HtmlResponse, encoding=_guess(response.body))
+                return response.replace(cls=HtmlResponse, encoding=guess_encoding(response.body))
             return response
         declared = response._declared_encoding()
         hinted = self._hint(request)
         if hinted:
             return _with_encoding(response, hinted)
         if declared in (None, "utf-8", "utf8", "cp1252", "ascii", "latin-1", "iso-8859-1"):
-            guess = _guess(response.body)
+            guess = guess_encoding(response.body)
             if guess != "utf-8" or declared is None:
                 return _with_encoding(response, guess)
         return response
@@ -316,14 +315,6 @@ def _with_encoding(response, encoding: str):
     fetches every attribute, and an undeclared page's `encoding` runs charset detection."""
     kwargs = {name: getattr(response, name) for name in response.attributes if name != "encoding"}
     return response.__class__(**kwargs, encoding=encoding)
-
-
-def _guess(body: bytes) -> str:
-    try:
-        body.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
 
 
 def _looks_like_html(response) -> bool:

@@ -9,8 +9,8 @@ An entry: id, name, province, city, county, admin_code, family (trs | ningxia | 
 hanweb | vsb | generic), hosts (host names; host:port for local portals), start_urls,
 verified, local, hints. Hints the crawler reads: `proxy` (request.meta["proxy"]),
 `delay` (seconds between requests to this portal's hosts), `encoding` (force a page
-encoding, e.g. "gb18030"), `list_selector` (CSS around the report list). `body_selector`
-is for the parsers; other keys are kept as notes.
+encoding, e.g. "gb18030"), `list_selector` (CSS around the report list); other keys are
+kept as notes.
 """
 
 from __future__ import annotations

@@ -157,11 +157,13 @@ def reindex(data_dir: Path, registry: Path | None) -> None:
     Exit 1 when a record could not be indexed (a torn tail, a digest mismatch): each is listed.
     """
     from archive.reindex import reindex_warcs
-    from crawler.registry import load_registry
+    from crawler.linkrules import kind_of_url
+    from crawler.registry import load_registry, portal_for_url
 
     if not (data_dir / "warc").is_dir():
         raise click.ClickException(f"{data_dir / 'warc'} does not exist: nothing to reindex")
-    summary = reindex_warcs(data_dir, load_registry(registry) if registry else None)
+    summary = reindex_warcs(data_dir, load_registry(registry) if registry else None,
+                            kind_of=kind_of_url, portal_of=portal_for_url)
     unreadable = summary.pop("unreadable", [])
     click.echo("ogi reindex: " + " ".join(f"{key}={value}" for key, value in summary.items())
                + f" unreadable={len(unreadable)}")

@@ -10,22 +10,13 @@ Report.problems. An exception out of parsers/ is a bug.
 
 from __future__ import annotations
 
+from parsers.charset import decode_text
 from parsers.report import Report, failed_report, report_from_document
 from parsers.sniff import detect_format
 
 __all__ = ["parse", "Report", "detect_format", "decode_text"]
 
 UNSUPPORTED = ("doc", "wps", "ofd", "xls", "xlsx", "rtf", "image")
-
-
-def decode_text(data: bytes) -> str:
-    """Undeclared text: UTF-8 if it decodes, else GB18030 (a superset of GBK/GB2312)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("gb18030", errors="replace")
 
 
 def parse(data: bytes, name: str = "", content_type: str | None = None) -> Report:

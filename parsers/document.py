@@ -47,7 +47,6 @@ Block = Heading | Paragraph | Table
 class Document:
     blocks: list[Block] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
-    source_format: str = "unknown"
     # Why the document is incomplete or empty (scanned PDF, encrypted, unreadable…).
     problems: list[str] = field(default_factory=list)
     # True when nothing could be read at all: the report is "failed".

@@ -13,7 +13,7 @@ from parsers.labels import clean_text
 
 
 def document_from_docx(data: bytes) -> Document:
-    document = Document(source_format="docx")
+    document = Document()
     try:
         import docx
         from docx.table import Table as DocxTable

@@ -19,6 +19,7 @@ import re
 import lxml.etree
 import lxml.html
 
+from parsers.charset import decode_text
 from parsers.chrome import body_selectors
 from parsers.document import Document, Heading, Paragraph, Table, expand_spans
 from parsers.labels import clean_text, normalise_label, normalise_text
@@ -63,7 +64,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
             return data.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
-    return data.decode("gb18030", errors="replace")
+    return decode_text(data)
 
 
 def _text(element) -> str:
@@ -318,7 +319,7 @@ def document_from_html(data: bytes, url: str = "", content_type: str | None = No
                        steps: tuple[str, ...] = BODY_STEPS) -> Document:
     """Metadata from the whole page, then the body by the first of `steps` that yields all
     six section headings (else the step that yields most, earliest on a tie)."""
-    document = Document(source_format="html")
+    document = Document()
     text = decode_html(data, content_type)
     try:
         root = lxml.html.document_fromstring(text)

@@ -61,7 +61,7 @@ def _pdfium_document(data: bytes, document: Document) -> Document:
 
 
 def document_from_pdf(data: bytes) -> Document:
-    document = Document(source_format="pdf")
+    document = Document()
     try:
         import pdfplumber
         from pdfminer.pdfdocument import PDFPasswordIncorrect

@@ -2,7 +2,8 @@
 
 A portal's Content-Type and file extension are often wrong (PDFs served as
 application/octet-stream, .doc files that are really .docx), so the bytes decide when they
-can. Pure.
+can. This module is the one place that maps extensions and content types to formats: the
+loader's source form, the reindexer's and the crawler's idea of an attachment ask it. Pure.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import io
 import re
 import zipfile
 
-FORMATS = ("html", "text", "pdf", "docx", "doc", "wps", "ofd", "xls", "xlsx", "rtf", "image", "unknown")
+# Formats a report can be published in as a file of its own (an attachment to a page).
+DOCUMENT_FORMATS = frozenset({"pdf", "docx", "doc", "wps", "ofd", "xls", "xlsx", "rtf"})
 
 _EXTENSIONS = {
     "html": "html", "htm": "html", "shtml": "html", "jsp": "html", "php": "html", "asp": "html",
@@ -53,13 +55,27 @@ def _ole_kind(data: bytes) -> str:
     return "doc"
 
 
-def _by_name(name: str) -> str | None:
+def format_from_name(name: str) -> str | None:
+    """The format a file name or URL path's extension names, if any."""
     match = re.search(r"\.([A-Za-z0-9]{1,5})(?:[?#].*)?$", name or "")
     return _EXTENSIONS.get(match.group(1).lower()) if match else None
 
 
+def format_from_content_type(content_type: str | None) -> str | None:
+    lowered = (content_type or "").lower()
+    return next((kind for needle, kind in _CONTENT_TYPES if needle in lowered), None)
+
+
+def declared_format(url: str | None, content_type: str | None) -> str:
+    """What a response says it is, without its bytes: content type first, then the URL's
+    extension; "other" when neither says (html, pdf, docx, doc, wps, … text, image)."""
+    return (format_from_content_type(content_type)
+            or format_from_name((url or "").split("?", 1)[0]) or "other")
+
+
+
 def detect_format(data: bytes, name: str = "", content_type: str | None = None) -> str:
-    """One of FORMATS. Never raises."""
+    """html, text, pdf, docx, doc, wps, ofd, xls, xlsx, rtf, image or unknown. Never raises."""
     data = data or b""
     head = data[:1024].lstrip(b"\xef\xbb\xbf\r\n\t ")
     if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
@@ -68,12 +84,12 @@ def detect_format(data: bytes, name: str = "", content_type: str | None = None) 
         kind = _zip_kind(data)
         if kind:
             return kind
-        by_name = _by_name(name)
+        by_name = format_from_name(name)
         if by_name in ("docx", "xlsx", "ofd", "wps"):
             return by_name
         return "unknown"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        by_name = _by_name(name)
+        by_name = format_from_name(name)
         if by_name in ("wps", "xls", "doc"):
             return by_name
         return _ole_kind(data)
@@ -85,12 +101,12 @@ def detect_format(data: bytes, name: str = "", content_type: str | None = None) 
     if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered or b"<body" in lowered \
             or b"<div" in lowered or b"<p" in lowered or b"<table" in lowered or b"<meta" in lowered:
         return "html"
-    by_name = _by_name(name)
+    by_name = format_from_name(name)
     if by_name:
         return by_name
-    for needle, kind in _CONTENT_TYPES:
-        if content_type and needle in content_type.lower():
-            return kind
+    declared = format_from_content_type(content_type)
+    if declared:
+        return declared
     if not data.strip():
         return "unknown"
     if b"\x00" not in data[:4096]:

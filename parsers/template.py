@@ -54,10 +54,6 @@ TABLE2_SINGLE_ROWS: tuple[tuple[str, str, str, str], ...] = (
 # fees is an amount in 万元 (decimal); every other number in the report is a count.
 DECIMAL_KEYS: frozenset[str] = frozenset({"fees"})
 
-TABLE2_KEYS: tuple[str, ...] = tuple(
-    f"{row}.{col}" for row, _ in TABLE2_DOCUMENT_ROWS for col, _ in TABLE2_DOCUMENT_COLUMNS
-) + tuple(key for key, *_ in TABLE2_SINGLE_ROWS)
-
 # --- Table 3: 收到和处理政府信息公开申请情况 ---------------------------------------
 
 TABLE3_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -117,7 +113,6 @@ TABLE3_ROW_KEYS: tuple[str, ...] = tuple(row.key for row in TABLE3_ROWS)
 TABLE3_COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _ in TABLE3_COLUMNS)
 # Rows 3-23: the outcomes that add up to （七）总计.
 TABLE3_OUTCOME_KEYS: tuple[str, ...] = TABLE3_ROW_KEYS[2:23]
-TABLE3_GROUPS: tuple[str, ...] = ("（三）不予公开", "（四）无法提供", "（五）不予处理", "（六）其他处理")
 
 # --- Table 4: 政府信息公开行政复议、行政诉讼情况 -----------------------------------
 

@@ -40,7 +40,7 @@ def _next_is_tab_row(lines: list[str], index: int) -> bool:
 
 def document_from_text(text: str) -> Document:
     """Blocks from text; never raises for odd input (it just yields paragraphs)."""
-    document = Document(source_format="text")
+    document = Document()
     rows: list[list[str]] = []
     flat_row: list[str] | None = None
 

@@ -48,9 +48,16 @@ def test_lookalikes_are_not_reports(title):
     assert not linkrules.is_report_title(title)
 
 
-@pytest.mark.parametrize("ext", linkrules.rules()["attachment_extensions"])
+@pytest.mark.parametrize("ext", ["pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "rtf",
+                                 *linkrules.rules()["archive_extensions"]])
 def test_every_attachment_extension_is_recognised(ext):
+    """Every document format parsers.sniff names, and the archives the rules list."""
     assert linkrules.attachment_extension(f"http://x.gov.cn/a/P020240101.{ext.upper()}") == ext
+
+
+@pytest.mark.parametrize("url", ["http://x.gov.cn/a/b.html", "http://x.gov.cn/a/b.jpg", "http://x.gov.cn/a/b"])
+def test_pages_and_images_are_not_attachments(url):
+    assert linkrules.attachment_extension(url) is None
 
 
 def test_pages_of_one_list_share_a_key():

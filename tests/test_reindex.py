@@ -21,7 +21,15 @@ from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import captures
-from archive.reindex import INFERRED_OUTCOME, RUN_STATUS, reindex_warcs
+from archive.reindex import INFERRED_OUTCOME, RUN_STATUS
+from archive.reindex import reindex_warcs as reindex_with
+from crawler.linkrules import kind_of_url
+from crawler.registry import portal_for_url
+
+
+def reindex_warcs(data_dir, registry=None):
+    """`ogi reindex` as the CLI calls it: with the crawler's link rules and host matching."""
+    return reindex_with(data_dir, registry, kind_of=kind_of_url, portal_of=portal_for_url)
 from archive.schema import open_db
 from archive.warc import WarcWriter, read_annotations
 from conftest import REPO, query, run_ogi, warc_records

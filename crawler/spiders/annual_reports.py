@@ -25,6 +25,7 @@ from crawler import linkrules
 from crawler.families import PageRequest, family_for
 from crawler.ledger import RunLedger
 from crawler.registry import load_registry, on_portal
+from parsers.charset import guess_encoding
 
 
 LIST_PRIORITY = 10
@@ -162,10 +163,8 @@ class AnnualReportsSpider(scrapy.Spider):
         archived = read_capture(self.ledger.db, self.ledger.data_dir / "warc", previous)
         if not archived.payload:
             return None
-        from crawler.middlewares import _guess
-
         return HtmlResponse(response.url, body=archived.payload, request=response.request,
-                            encoding=_guess(archived.payload))
+                            encoding=guess_encoding(archived.payload))
 
     def parse_attachment(self, response):
         return None  # archived by WarcArchiveMiddleware; parsing happens later from the WARC
@@ -188,7 +187,6 @@ class AnnualReportsSpider(scrapy.Spider):
             callback = self.parse_report if kind == "report" else self.parse_attachment
             request = self.make(portal_id, url, kind, 0, callback)
             if request is not None:
-                request.meta["ogi_recheck"] = True
                 requests.append(request)
         for request in requests:
             self.crawler.engine.crawl(request)
