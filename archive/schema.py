@@ -127,7 +127,7 @@ def _crawl_tables(db: sqlite_utils.Database) -> None:
             "portal_id": str,
             "url": str,
             "occurred_at": str,
-            "stage": str,  # crawl | parse | load
+            "stage": str,  # crawl | load (README: errors)
             "kind": str,  # http_status | timeout | dns | too_large | blocked | refused | parse ...
             "reason": str,
             "status": int,

@@ -53,6 +53,21 @@ class Document:
     failed: bool = False
 
 
+_PARSERS_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
+def raised_by_input(error: BaseException) -> bool:
+    """True when an exception came out of a library reading the input (pdfminer on a
+    truncated PDF, python-docx on a broken zip): bad input, a value to report. False when
+    our own code raised it: a bug, which must not be reported as a corrupt file."""
+    frame = error.__traceback__
+    last = None
+    while frame is not None:
+        last = frame
+        frame = frame.tb_next
+    return last is None or not last.tb_frame.f_code.co_filename.startswith(_PARSERS_DIR)
+
+
 def expand_spans(rows: list[list[tuple[str, int, int]]]) -> list[list[Cell]]:
     """Rows of (text, rowspan, colspan) into a rectangular grid of Cells.
 

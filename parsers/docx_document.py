@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from parsers.document import Cell, Document, Heading, Paragraph, Table
+from parsers.document import Cell, Document, Heading, Paragraph, Table, raised_by_input
 from parsers.labels import clean_text
 
 
@@ -51,6 +51,8 @@ def document_from_docx(data: bytes) -> Document:
         if title and title.strip():
             document.metadata["ArticleTitle"] = title.strip()
     except Exception as error:  # noqa: BLE001 - a broken zip/XML is bad input, not a bug
+        if not raised_by_input(error):
+            raise  # our bug: parsers.parse reports it as a parser error, not as a corrupt file
         document.failed = True
         document.blocks = []
         document.problems.append(f"DOCX unreadable: {type(error).__name__}: {str(error)[:120]}")

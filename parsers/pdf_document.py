@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 
-from parsers.document import Cell, Document, Paragraph, Table
+from parsers.document import Cell, Document, Paragraph, Table, raised_by_input
 from parsers.labels import clean_text
 
 SCANNED_CHARS_PER_PAGE = 50
@@ -128,6 +128,8 @@ def document_from_pdf(data: bytes) -> Document:
             if isinstance(metadata.get("Title"), str) and metadata["Title"].strip():
                 document.metadata["ArticleTitle"] = metadata["Title"].strip()
     except Exception as error:  # noqa: BLE001 - truncated/corrupt PDFs raise many types
+        if not raised_by_input(error):
+            raise  # our bug: parsers.parse reports it as a parser error, not as a corrupt file
         document.failed = True
         document.blocks = []
         name = type(error).__name__
