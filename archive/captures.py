@@ -126,14 +126,25 @@ def original_by_digest(db: sqlite_utils.Database, payload_sha256: str) -> dict |
     return rows[0] if rows else None
 
 
+# The one way a revisit is resolved: the captures row of the record its WARC-Refers-To names.
+# A query string, so the Datasette plugin's async database can run it too.
+ORIGINAL_OF_REVISIT = "select * from captures where warc_record_id = ?"
+
+
+def original_of(db: sqlite_utils.Database, capture: dict) -> dict:
+    """The capture holding a revisit's payload (the capture itself when it is no revisit,
+    or when the record it refers to is not indexed)."""
+    if capture.get("record_type") == "revisit" and capture.get("refers_to"):
+        rows = list(db.query(ORIGINAL_OF_REVISIT, [capture["refers_to"]]))
+        if rows:
+            return rows[0]
+    return capture
+
+
 def revisit_reference(db: sqlite_utils.Database, capture: dict) -> dict:
     """The `revisit_of` argument WarcWriter.write_exchange wants: always the original
     full response, even when `capture` is itself a revisit."""
-    original = capture
-    if capture.get("record_type") == "revisit" and capture.get("refers_to"):
-        rows = list(db.query("select * from captures where warc_record_id = ?", [capture["refers_to"]]))
-        if rows:
-            original = rows[0]
+    original = original_of(db, capture)
     return {
         "url": original["url"],
         "fetched_at": original["fetched_at"],
@@ -154,10 +165,10 @@ def read_capture(db: sqlite_utils.Database, warc_dir: Path, capture: dict | int)
     if isinstance(capture, int):
         capture = db["captures"].get(capture)
     response = read_record(Path(warc_dir) / capture["warc_file"], capture["warc_offset"])
-    if response.record_type == "revisit" and capture.get("refers_to"):
-        rows = list(db.query("select * from captures where warc_record_id = ?", [capture["refers_to"]]))
-        if rows:
-            original = read_record(Path(warc_dir) / rows[0]["warc_file"], rows[0]["warc_offset"])
+    if response.record_type == "revisit":
+        holder = original_of(db, capture)
+        if holder is not capture:
+            original = read_record(Path(warc_dir) / holder["warc_file"], holder["warc_offset"])
             response.payload = original.payload
             response.raw_payload = original.raw_payload
             response.content_type = response.content_type or original.content_type

@@ -28,6 +28,7 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from archive import captures
 from parsers.sniff import declared_format
 from archive.search import fts_query
 from archive.views import ARCHIVE_PATH
@@ -97,9 +98,7 @@ async def archived_original(datasette, request):
     capture = dict(rows[0])
     warc_dir = _warc_dir(datasette, database)
     if capture["record_type"] == "revisit" and capture["refers_to"]:
-        originals = (await database.execute(
-            "select warc_file, warc_offset, content_type from captures where warc_record_id = ?",
-            [capture["refers_to"]])).rows
+        originals = (await database.execute(captures.ORIGINAL_OF_REVISIT, [capture["refers_to"]])).rows
         if originals:
             capture.update(warc_file=originals[0]["warc_file"], warc_offset=originals[0]["warc_offset"],
                            content_type=capture["content_type"] or originals[0]["content_type"])

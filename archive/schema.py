@@ -2,7 +2,10 @@
 
 Migrations are plain functions applied in order and recorded in `_migrations`, so an
 old archive opens under new code without hand edits. A migration only ever adds
-(tables, columns, indexes, views): nothing archived is rewritten by a schema change.
+(tables, columns, indexes): nothing archived is rewritten by a schema change, and a
+migration is history — it never calls today's code. The views and `template_rows` are
+derived from today's code instead (archive.views): `refresh_derived` rebuilds them after
+the migrations whenever their definition changed (a fingerprint in `_derived`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 import sqlite_utils
+
+from archive import views
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
@@ -33,7 +38,25 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     migrate(db)
+    refresh_derived(db)
     return db
+
+
+def refresh_derived(db: sqlite_utils.Database) -> bool:
+    """Recreate the views and template_rows when today's definition differs from the one
+    the database holds; True when it did. Most opens (every crawl, every load) change
+    nothing and write nothing."""
+    fingerprint = views.fingerprint()
+    db["_derived"].create({"name": str, "fingerprint": str}, pk="name", if_not_exists=True)
+    stored = db.execute("select fingerprint from _derived where name = 'views'").fetchone()
+    if stored and stored[0] == fingerprint:
+        return False
+    with db.conn:
+        db.execute("delete from template_rows")
+        db["template_rows"].insert_all(views.template_rows())
+        views.create_views(db)
+        db["_derived"].upsert({"name": "views", "fingerprint": fingerprint}, pk="name")
+    return True
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -266,10 +289,8 @@ def _report_tables(db: sqlite_utils.Database) -> None:
 
 @migration("0003_template_rows_and_views")
 def _views(db: sqlite_utils.Database) -> None:
-    from archive.views import create_views, template_rows
-
-    db["template_rows"].insert_all(template_rows(), replace=True)
-    create_views(db)
+    """Filled template_rows and made the views; both are derived objects now
+    (refresh_derived), so this step has nothing left to do."""
 
 
 # --- 0004: speed on 100,000 reports (benchmarks/bench_db.py, p95 < 200 ms) -----------------
@@ -307,8 +328,6 @@ def _current_reports(db: sqlite_utils.Database) -> None:
     right without knowing about it. A `reports` row is ~1 page (section texts), so a
     search matching half the archive and its facets probed 50,000 pages per query;
     report_summary now reads ~20 rows a page. Plus the indexes the canned queries need."""
-    from archive.views import create_views
-
     columns = CURRENT_REPORT_COLUMNS
     types = {name: "integer" for name in ("id", "year", "checks_failed", "version", "source_capture_id")}
     types.update({name: "real" if name == "fees" else "integer" for name in REPORT_HEADLINE_COLUMNS})
@@ -336,7 +355,6 @@ def _current_reports(db: sqlite_utils.Database) -> None:
     # The reports table's own facets (year, status) without reading its wide rows.
     db.execute("create index reports_year on reports(year)")
     db.execute("create index reports_status on reports(status)")
-    create_views(db)
 
 
 @migration("0005_loaded_captures_and_sightings")
@@ -364,19 +382,6 @@ def _loaded_captures(db: sqlite_utils.Database) -> None:
 @migration("0006_report_summary_problems")
 def _summary_problems(db: sqlite_utils.Database) -> None:
     """report_summary shows why a report is partial or failed, without a join."""
-    from archive.views import create_views
-
     db.execute("alter table current_reports add column problems text")
     db.execute("update current_reports set problems = (select problems from reports where reports.id = current_reports.id)")
     _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems"))
-    create_views(db)
-
-
-@migration("0007_template_rows_for_every_layout")
-def _template_rows_for_every_layout(db: sqlite_utils.Database) -> None:
-    """template_rows gains the 2019 trial layout (table2_2019, table 3's single （六）其他处理)
-    and the pre-2020 统计指标 rows (legacy), so the views label every layout's cells."""
-    from archive.views import template_rows
-
-    db.execute("delete from template_rows")
-    db["template_rows"].insert_all(template_rows())

@@ -6,6 +6,9 @@ The row and column keys come from parsers.template, the one place that spells th
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import sqlite_utils
 
 from parsers import template
@@ -76,8 +79,14 @@ where r.is_current = 1
 """
 
 
+def fingerprint() -> str:
+    """What the derived objects are made of today: schema.refresh_derived rebuilds them when it changes."""
+    made_of = json.dumps([REPORT_SUMMARY_SQL, _table3_wide_sql(), template_rows()], ensure_ascii=False)
+    return hashlib.sha256(made_of.encode("utf-8")).hexdigest()
+
+
 def create_views(db: sqlite_utils.Database) -> None:
-    """(Re)create the views; safe to call on every migration that changes them."""
+    """(Re)create the views (schema.refresh_derived calls this when they changed)."""
     for name, sql in (("report_summary", REPORT_SUMMARY_SQL), ("table3_wide", _table3_wide_sql())):
         db.execute(f"drop view if exists {name}")
         db.execute(sql)

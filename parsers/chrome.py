@@ -22,15 +22,6 @@ def chrome_patterns() -> tuple[re.Pattern, ...]:
     )
 
 
-@lru_cache(maxsize=1)
-def body_selectors() -> tuple[str, ...]:
-    """CSS selectors of report bodies by CMS family, tried in order."""
-    text = resources.files("parsers").joinpath("body_selectors.txt").read_text("utf-8")
-    return tuple(
-        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
-    )
-
-
 def is_chrome(line: str) -> bool:
     """True when a line of body text is page chrome. Long lines are never chrome: a
     narrative sentence that happens to mention 版权所有 stays."""

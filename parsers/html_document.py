@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 
+from importlib import resources
+
 import lxml.etree
 import lxml.html
+from lxml.cssselect import CSSSelector
 
 from parsers.charset import decode_text
-from parsers.chrome import body_selectors
 from parsers.document import Document, Heading, Paragraph, Table, expand_spans
 from parsers.labels import clean_text, normalise_label, normalise_text
 from parsers.sections import heading_hint, section_number
@@ -231,14 +233,21 @@ _SECTION_HINT = heading_hint()
 BODY_STEPS = ("selector", "headings", "trafilatura", "whole_page")
 
 
+def load_body_selectors() -> tuple[CSSSelector, ...]:
+    """The CSS selectors of report bodies by CMS family (body_selectors.txt), compiled when
+    the module loads: a bad selector in the data file fails there, not silently per page."""
+    text = resources.files("parsers").joinpath("body_selectors.txt").read_text("utf-8")
+    return tuple(CSSSelector(line.strip()) for line in text.splitlines()
+                 if line.strip() and not line.lstrip().startswith("#"))
+
+
+BODY_SELECTORS = load_body_selectors()
+
+
 def body_by_selector(root):
     """The first element matching a known CMS body selector (body_selectors.txt) with text."""
-    for selector in body_selectors():
-        try:
-            found = root.cssselect(selector)
-        except Exception:  # noqa: BLE001 - a bad selector in the data file must not stop parsing
-            continue
-        for element in found:
+    for selector in BODY_SELECTORS:
+        for element in selector(root):
             if len(element.text_content().strip()) > 50:
                 return element
     return None

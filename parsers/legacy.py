@@ -3,8 +3,8 @@
 Those reports print one table of 统计指标 | 单位 | 统计数 rows (主动公开政府信息数, 收到申请数,
 当面申请数 …, 行政复议数量, 依申请公开信息收取的费用), worded a little differently by each
 province. A row's figure goes into its key (template.LEGACY_ROWS) only from the column
-whose header is the value column (统计数/数量…): header verification, as for the newer
-layouts. Rows that match no key are left in the text (the report keeps its whole text).
+whose header is the value column (统计数/数量…/本年累计): header verification, as for the
+newer layouts. Rows that match no key are left in the text (the report keeps its whole text).
 Pure functions over Document blocks.
 """
 
@@ -19,6 +19,7 @@ from parsers.labels import Number, normalise_label, read_number, strip_enumerato
 from parsers.tables import RowReading, TableReading
 
 _ASIDE = re.compile(r"^(其中[:：]?|含[:：]?)")
+_NUMBERED = re.compile(r"^\(\d+\)")
 
 
 def _cells(row) -> list[str]:
@@ -27,9 +28,13 @@ def _cells(row) -> list[str]:
 
 def is_legacy_layout(blocks: list[Block]) -> bool:
     """A report is on the old layout when one of its tables is headed 统计指标."""
-    return any(isinstance(block, Table) and any(template.LEGACY_SIGNATURE in normalise_label(cell.text)
-                                                 for row in block.rows for cell in row)
+    return any(isinstance(block, Table) and any(_is_signature(cell.text) for row in block.rows for cell in row)
                for block in blocks)
+
+
+def _is_signature(text: str) -> bool:
+    label = normalise_label(text)
+    return any(signature in label for signature in template.LEGACY_SIGNATURES)
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +50,9 @@ def _labels() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
 
 
 def _core(label: str) -> str:
-    return _ASIDE.sub("", strip_enumerator(normalise_label(label)))
+    """其中：1.当面申请数 / (3)“非本部门掌握”数 -> 当面申请数 / 非本部门掌握数."""
+    core = _ASIDE.sub("", strip_enumerator(normalise_label(label)))
+    return strip_enumerator(_NUMBERED.sub("", core))
 
 
 def match_legacy_row(text: str) -> str | None:
@@ -72,10 +79,10 @@ def read_legacy(blocks: list[Block]) -> TableReading:
         for row in block.rows:
             texts = [normalise_label(text) for text in _cells(row)]
             if value_column is None:
-                if any(template.LEGACY_SIGNATURE in text for text in texts):
+                if any(_is_signature(text) for text in texts):
                     value_column = next((i for i, text in enumerate(texts)
                                          if text in template.LEGACY_VALUE_HEADERS), None)
-                    unit_column = next((i for i, text in enumerate(texts) if text == template.LEGACY_UNIT_HEADER), None)
+                    unit_column = next((i for i, text in enumerate(texts) if text in template.LEGACY_UNIT_HEADERS), None)
                     if value_column is None:
                         reading.problems.append(f"legacy table: no value column header "
                                                 f"({'/'.join(template.LEGACY_VALUE_HEADERS)}) in {texts!r}"[:200])

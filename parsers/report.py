@@ -9,7 +9,6 @@ the checks. Parse problems (a missing row, an unreadable cell, a scanned PDF) go
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 

@@ -272,14 +272,14 @@ LEGACY_ROWS: tuple[LegacyRow, ...] = (
     LegacyRow("applications_received", "收到申请数", ("收到申请总数", "受理申请数", "依申请公开信息数", "申请总数")),
     LegacyRow("applications_in_person", "当面申请数", ("当面申请",)),
     LegacyRow("applications_fax", "传真申请数", ("传真申请",)),
-    LegacyRow("applications_online", "网络申请数", ("网上申请数", "网络申请", "电子邮件申请数")),
+    LegacyRow("applications_online", "网络申请数", ("网上申请数", "网络申请")),  # 电子邮件申请数 is a row of its own (甘肃)
     LegacyRow("applications_letter", "信函申请数", ("信函申请", "邮寄申请数")),
     LegacyRow("applications_completed", "申请办结数", ()),
-    LegacyRow("replies", "申请答复数", ("对申请的答复数", "已答复数", "答复数")),
+    LegacyRow("replies", "申请答复数", ("对申请的答复数", "对申请的答复总数", "已答复数", "答复数")),
     LegacyRow("replies_already_public", "属于已主动公开范围数", ("属于已主动公开范围",)),
     LegacyRow("replies_granted", "同意公开答复数", ("同意公开数", "同意公开")),
     LegacyRow("replies_partially_granted", "同意部分公开答复数", ("同意部分公开数", "同意部分公开")),
-    LegacyRow("replies_denied", "不同意公开答复数", ("不同意公开数", "不予公开答复数", "不予公开数")),
+    LegacyRow("replies_denied", "不同意公开答复数", ("不同意公开数", "不予公开答复数", "不予公开数", "否决公开答复总数")),
     LegacyRow("replies_not_this_agency", "不属于本行政机关公开数", ("非本部门掌握", "不属于本机关公开数", "非本机关掌握数")),
     LegacyRow("replies_not_held", "申请信息不存在数", ("信息不存在数", "信息不存在")),
     LegacyRow("replies_clarify", "告知作出更改补充数", ("申请内容不明确数", "告知申请人更改补充数")),
@@ -290,7 +290,9 @@ LEGACY_ROWS: tuple[LegacyRow, ...] = (
     LegacyRow("fees", "依申请公开信息收取的费用", ("收取费用", "收取的费用", "依申请提供政府信息收费"), decimal=True),
 )
 LEGACY_KEYS: tuple[str, ...] = tuple(row.key for row in LEGACY_ROWS)
-# The headers that make a table the 统计指标 table, and the header of its value column.
+# The headers that make a table the 统计指标 table (甘肃's 统计报表: 指标名称 | 计量单位 | 代码 |
+# 本期实际 | 本年累计), and the header of its value column (the year's figure: 本年累计).
 LEGACY_SIGNATURE = "统计指标"
-LEGACY_VALUE_HEADERS: tuple[str, ...] = ("统计数", "数量", "数值", "统计数据")
-LEGACY_UNIT_HEADER = "单位"
+LEGACY_SIGNATURES: tuple[str, ...] = ("统计指标", "指标名称")
+LEGACY_VALUE_HEADERS: tuple[str, ...] = ("统计数", "数量", "数值", "统计数据", "本年累计")
+LEGACY_UNIT_HEADERS: tuple[str, ...] = ("单位", "计量单位")

@@ -20,9 +20,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conftest import free_port
+from conftest import free_port, query
 from sample_portals.render import render
-from test_load import PDF, ArchiveBuilder, report_page, sample_specs, url_of
+from archive_builder import PDF, ArchiveBuilder, report_page, sample_specs, url_of
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -133,7 +133,8 @@ def demo_site(demo_archive, tmp_path_factory):
     chromium = chromium_path()
     with datasette_on(demo_archive) as base:
         ARTIFACTS.mkdir(exist_ok=True)
-        yield {"base": base, "chromium": chromium, "profile": tmp_path_factory.mktemp("chromium-demo")}
+        yield {"base": base, "chromium": chromium, "profile": tmp_path_factory.mktemp("chromium-demo"),
+               "archive": demo_archive}
 
 
 def test_demo_archive_lists_the_seed_reports_searches_and_opens_an_original(demo_site):
@@ -144,5 +145,7 @@ def test_demo_archive_lists_the_seed_reports_searches_and_opens_an_original(demo
     assert "中宁县徐套乡" in found  # seed 000: 罚款金额1900元 in section 六
     failing = browse(demo_site, "/ogi/failing_checks", "demo-failing-checks.png")
     assert "t3_" in failing or "t4_total" in failing  # the generator planted broken sums
-    original = browse(demo_site, "/-/archive/1", "demo-archived-original.png")
-    assert "<html" in original.lower()
+    [(archived_url, title)] = query(demo_site["archive"], "select archived_url, title from report_summary"
+                                    " where agency = '中宁县徐套乡'")
+    original = browse(demo_site, archived_url, "demo-archived-original.png")
+    assert title in original and "行政处罚" in original  # the seed report's own page, as archived

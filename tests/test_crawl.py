@@ -224,6 +224,10 @@ def _install_faults(world: SampleWorld, portal_id: str) -> None:
                     send(200, gzip.compress(b"<html><script>var $_ts=window['$_ts'];</script></html>"),
                          [("Content-Encoding", "gzip")]))
     world.add_route(portal_id, "/faults/limited.html", rate_limited)
+    world.add_route(portal_id, "/faults/missing.html", send(404, b"<h1>404 Not Found</h1>"))
+    # a list page its page object reads nothing from (a layout it does not know)
+    world.add_route(portal_id, "/faults/empty/index.html",
+                    send(200, "<html><body><div id='list'>暂无信息</div></body></html>".encode()))
     world.add_route(portal_id, "/faults/malformed.html",
                     send(200, "<html><body><table><tr><td><p>年度报告<a href='x.pdf'>附件".encode() + b"\xff\xfe<<>>"))
 
@@ -245,6 +249,7 @@ def test_faults_are_recorded_and_the_crawl_goes_on(faulty_world, tmp_path):
     for entry in registry:
         if entry["id"] == portal_id:
             entry["start_urls"].append(url_of(world, portal_id, "/faults/index.html"))
+            entry["start_urls"].append(url_of(world, portal_id, "/faults/empty/index.html"))
     data_dir = tmp_path / "data"
     summary = summary_of(run_crawl(data_dir, registry, "DOWNLOAD_TIMEOUT=2.5", "DOWNLOAD_MAXSIZE=200000",
                                    "REDIRECT_MAX_TIMES=3", "RETRY_TIMES=1"))
@@ -253,9 +258,8 @@ def test_faults_are_recorded_and_the_crawl_goes_on(faulty_world, tmp_path):
         errors.setdefault(url.split("?")[0], set()).add(kind)
         assert reason
     for path, kind in FAULT_PATHS.items():
-        if path == "/faults/missing.html":
-            continue  # not linked; 404 is covered by the server-error row shape
         assert kind in errors.get(url_of(world, portal_id, path), set()), (path, errors)
+    assert errors[url_of(world, portal_id, "/faults/empty/index.html")] == {"empty_list"}
     blocked = query(data_dir, "select count(*) from captures where outcome = 'blocked'")[0][0]
     assert blocked == 3 and summary["blocked"] == 3
     # the gzip bomb is refused (errors row above) yet archived as the few bytes it was

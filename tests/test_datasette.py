@@ -20,7 +20,7 @@ from archive.serve import build_datasette, metadata
 from sample_portals.portals import PORTALS
 from sample_portals.render import render
 from sample_portals.reports import generate_reports
-from test_load import PDF, ArchiveBuilder, report_page, sample_specs, url_of
+from archive_builder import PDF, ArchiveBuilder, report_page, sample_specs, url_of
 
 
 def get(datasette, path: str, **kwargs):

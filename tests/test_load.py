@@ -7,106 +7,16 @@ generator, and the real parser (parsers.parse) run by archive.load.load_archive.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sqlite3
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from archive.captures import record_capture, upsert_portals
 from archive.load import load_archive, normalise_agency, report_key, source_form
-from archive.schema import open_db
-from archive.warc import WarcWriter
 from sample_portals.portals import PORTALS
 from sample_portals.render import render
-from sample_portals.reports import generate_reports, pre2020_report, trial_reports
+from sample_portals.reports import pre2020_report, trial_reports
 
-HTML = "text/html; charset=utf-8"
-PDF = "application/pdf"
-
-
-def report_page(spec, body: str | None = None, attachment: str | None = None) -> bytes:
-    """A detail page as a portal serves it: metadata, the title, the report body, a link."""
-    body = render(spec, "html_body").decode("utf-8") if body is None else body
-    link = f'<p>附件：<a href="{attachment}">{spec.title}.pdf</a></p>' if attachment else ""
-    published = spec.published.isoformat() if spec.published else ""
-    return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<meta name='ArticleTitle' content='{spec.title}'><meta name='PubDate' content='{published}'>"
-        f"<title>{spec.title}</title></head><body><div class='article'><h1>{spec.title}</h1>"
-        f"{body}{link}</div></body></html>"
-    ).encode("utf-8")
-
-
-class ArchiveBuilder:
-    """Writes captures the way the crawler does: WARC record first, then its index row."""
-
-    def __init__(self, data_dir: Path):
-        self.data_dir = Path(data_dir)
-        self.db = open_db(self.data_dir / "ogi.db")
-        upsert_portals(self.db, PORTALS)
-        self.clock = datetime(2025, 3, 1, tzinfo=timezone.utc)
-        self.run_id = None
-        self.new_run()
-
-    def new_run(self) -> int:
-        runs = self.db["crawl_runs"]
-        runs.insert({"started_at": self.clock.isoformat(), "status": "finished"})
-        self.run_id = runs.last_pk
-        return self.run_id
-
-    def capture(self, portal_id: str, url: str, payload: bytes, content_type: str = HTML,
-                kind: str = "report", referrer: str | None = None, status: int = 200,
-                outcome: str = "new") -> int:
-        self.clock += timedelta(minutes=1)
-        fetched_at = self.clock.isoformat()
-        sha = hashlib.sha256(payload).hexdigest()
-        previous = [dict(row) for row in self.db.query(
-            "select * from captures where payload_sha256 = ? and record_type = 'response' order by id limit 1",
-            [sha])]
-        revisit_of = None
-        if previous and status == 200:
-            p = previous[0]
-            revisit_of = {"url": p["url"], "fetched_at": p["fetched_at"], "record_id": p["warc_record_id"],
-                          "payload_sha256": p["payload_sha256"]}
-        with WarcWriter(self.data_dir / "warc") as writer:
-            location = writer.write_exchange(url, [("User-Agent", "ogi-test")], None, status, "OK",
-                                             [("Content-Type", content_type)], payload, fetched_at,
-                                             revisit_of=revisit_of)
-        record_type = "revisit" if revisit_of else "response"
-        return record_capture(
-            self.db, location, run_id=self.run_id, portal_id=portal_id, url=url, method="GET",
-            fetched_at=fetched_at, status=status, content_type=content_type,
-            content_length=len(payload), record_type=record_type,
-            refers_to=revisit_of["record_id"] if revisit_of else None,
-            referrer=referrer, kind=kind, outcome=outcome)
-
-    def gone(self, portal_id: str, url: str) -> int:
-        return self.capture(portal_id, url, b"<html>404 Not Found</html>", status=404, outcome="gone")
-
-    def load(self) -> dict:
-        return load_archive(self.data_dir)
-
-    def rows(self, sql: str, params=()) -> list[dict]:
-        conn = sqlite3.connect(self.data_dir / "ogi.db")
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(row) for row in conn.execute(sql, params)]
-        finally:
-            conn.close()
-
-
-def sample_specs(count: int = 4, seed: int = 11):
-    """Generated 2021-layout reports with varied non-zero numbers and intact sums."""
-    specs = [s for s in generate_reports(seed, count * 4, PORTALS)
-             if s.format == "2021" and not s.expected_failed_checks and s.table3 and s.table2]
-    return specs[:count]
-
-
-def url_of(spec, suffix: str = ".html") -> str:
-    return f"http://127.0.0.1:8999/{spec.portal_id}/xxgknb/{spec.id}{suffix}"
+from archive_builder import HTML, PDF, ArchiveBuilder, report_page, sample_specs, url_of  # noqa: F401
 
 
 @pytest.fixture

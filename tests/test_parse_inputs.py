@@ -149,11 +149,15 @@ def test_truncated_pdf_fails_without_raising(cut):
     assert report.status == "failed" and report.problems
 
 
-@pytest.mark.parametrize("data", [b"", b"   ", b"PK\x03\x04garbage", b"%PDF-", b"<html>", b"\x00\x01\x02"])
-def test_empty_and_garbage_never_raise(data):
+@pytest.mark.parametrize("data, reason", [
+    (b"", "empty file"), (b"   ", "empty file"), (b"PK\x03\x04garbage", "unknown format"),
+    (b"%PDF-", "PDF unreadable (truncated or corrupt)"), (b"<html>", "section headings not found"),
+    (b"\x00\x01\x02", "unknown format"),
+])
+def test_empty_and_garbage_never_raise_and_say_why(data, reason):
     report = parsers.parse(data, name="x")
-    assert report.status in ("ok", "partial", "failed")
-    assert isinstance(report.to_json(), dict)
+    assert report.status == "failed" and report.problems[0].startswith(reason), report.problems
+    assert report.to_json()["status"] == "failed"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

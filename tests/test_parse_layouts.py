@@ -236,3 +236,24 @@ def test_a_word_pasted_space_inside_a_cell_reads_as_one_number_flagged():
 
     number = read_number("2 1")
     assert number.value == 21 and number.flag == "spaced_digits" and number.printed == "2 1"
+
+
+def test_the_gansu_statistics_form_reads_the_year_column_and_keeps_email_apart():
+    """甘肃's 政府信息公开情况统计报表 (定西市, fsou.net/html/text/lar/170106/17010601_2.html, read
+    through the search tool's pages corpus): 指标名称 | 计量单位 | 代码 | 本期实际 | 本年累计, with
+    电子邮件申请数 beside 网上申请数. Filled in here with numbers: the figures come from the
+    本年累计 column only, and e-mail applications are not taken for online ones."""
+    rows = [("指 标 名 称", "计量\n单位", "代码", "本期实际", "本年累计"),
+            ("主动公开信息数", "条", "01", "30", "412"), ("申请总数", "条", "10", "2", "19"),
+            ("其中：1.当面申请数", "条", "11", "1", "7"), ("3.电子邮件申请数", "条", "13", "0", "5"),
+            ("4.网上申请数", "条", "14", "1", "6"), ("对申请的答复总数", "条", "17", "2", "18"),
+            ("3.否决公开答复总数", "条", "20", "0", "2"), ("(3)“非本部门掌握”数", "条", "23", "0", "1"),
+            ("行政复议数", "件", "32", "0", "1")]
+    text = "定西市某县2016年政府信息公开工作年度报告\n一、概述\n全年主动公开政府信息412条。\n" + "\n".join(
+        "\t".join(cell.replace("\n", "") for cell in row) for row in rows)
+    report = parsers.parse(text.encode(), name="r.txt")
+    assert report.format == "pre-2020"
+    legacy = {key: value for key, value in report.legacy.items() if value is not None}
+    assert legacy == {"active_disclosed": 412, "applications_received": 19, "applications_in_person": 7,
+                      "applications_online": 6, "replies": 18, "replies_denied": 2,
+                      "replies_not_this_agency": 1, "reviews": 1}

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import parsers
-
 REPO = Path(__file__).resolve().parents[1]
 # Who may import whom: the CLI calls the rooms, the crawler writes through archive/, archive/
 # may call parsers/, parsers/ calls nobody. sample_portals is the test world: it may read

@@ -117,6 +117,12 @@ class AnnualReportsSpider(scrapy.Spider):
         portal = self.portal(meta["ogi_portal"])
         family = family_for(portal.get("family"))
         page = family.parse_list(response, portal["start_urls"], portal.get("hints", {}).get("list_selector"))
+        if not (page.reports or page.next_pages or page.columns) and response.status == 200:
+            # a list the page object reads nothing from: a layout it does not know, or a JS list
+            self.ledger.error(response.request, "empty_list",
+                              f"list page: the {portal.get('family') or 'generic'} page object found no report "
+                              f"links, sub-columns or next pages", status=response.status,
+                              capture_id=meta.get("ogi_capture_id"))
         depth = meta.get("ogi_depth", 0)
         max_depth = self.settings.getint("OGI_MAX_DEPTH", 4)
         for link in page.reports:
