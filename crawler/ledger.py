@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 from archive import captures
@@ -37,6 +39,43 @@ def readable_body(payload: bytes, content_encoding: str | None) -> bytes:
         return decode_payload(payload, content_encoding, max_decoded=CHALLENGE_PAGE_MAX)
     except UndecodablePayload:
         return b""  # too big or unknown coding: not a challenge page we can recognise
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one response is to the archive: its outcome, the capture a revisit record should
+    refer to (None: write the full response), and where a redirect loop pointed."""
+
+    outcome: str
+    revisit: dict | None = None
+    loop_target: str | None = None
+
+
+def decide_outcome(url: str, status: int, digest: str, has_payload: bool, blocked: bool, previous: dict | None,
+                   gone_before: Callable[[], bool], original_for: Callable[[str], dict | None],
+                   location: str | None = None, redirect_urls: Sequence[str] = ()) -> Decision:
+    """The policy, apart from storage (as Scrapy's httpcache keeps its policy apart): blocked,
+    unchanged (a 304 or the same payload), gone (404/410 of a page we had), error,
+    redirect / redirect_loop, changed or new; a payload seen before becomes a revisit.
+    `previous` is the URL's last usable capture; `gone_before` and `original_for` are
+    asked only where the answer matters. Pure given those two."""
+    if blocked:
+        return Decision("blocked")
+    if status == 304 and previous:
+        return Decision("unchanged", previous)
+    if status in (404, 410) and (previous or gone_before()):
+        return Decision("gone")
+    if status >= 400 or status == 304:
+        return Decision("error")
+    if 300 <= status < 400:
+        target = urljoin(url, location or "")
+        looped = target in [*redirect_urls, url]
+        return Decision("redirect_loop" if looped else "redirect", None, target)
+    if previous and previous["payload_sha256"] == digest:
+        outcome = "unchanged"
+    else:
+        outcome = "changed" if previous else "new"
+    return Decision(outcome, original_for(digest) if has_payload else None)
 
 
 class RunLedger:
@@ -95,30 +134,13 @@ class RunLedger:
         digest = sha256_hex(payload)
         previous = captures.last_capture(self.db, request.url) if status in (200, 203, 304) or status >= 400 else None
         blocked = self.is_blocked(status, readable_body(payload, _header(response.headers, "Content-Encoding")))
-        revisit_of = None
-        if blocked:
-            outcome = "blocked"
-        elif status == 304 and previous:
-            outcome, revisit_of = "unchanged", captures.revisit_reference(self.db, previous)
-        elif status in (404, 410) and (previous or captures.latest_outcome(self.db, request.url) == "gone"):
-            outcome = "gone"
-        elif status >= 400 or status == 304:
-            outcome = "error"
-        elif 300 <= status < 400:
-            outcome = "redirect"
-            loop_target = urljoin(request.url, _header(response.headers, "Location") or "")
-            if loop_target in list(request.meta.get("redirect_urls", [])) + [request.url]:
-                outcome = "redirect_loop"
-        else:
-            if previous and previous["payload_sha256"] == digest:
-                outcome = "unchanged"
-            elif previous:
-                outcome = "changed"
-            else:
-                outcome = "new"
-            original = captures.original_by_digest(self.db, digest) if payload else None
-            if original:
-                revisit_of = captures.revisit_reference(self.db, original)
+        decision = decide_outcome(
+            request.url, status, digest, bool(payload), blocked, previous,
+            gone_before=lambda: captures.latest_outcome(self.db, request.url) == "gone",
+            original_for=lambda sha: captures.original_by_digest(self.db, sha),
+            location=_header(response.headers, "Location"), redirect_urls=request.meta.get("redirect_urls", ()))
+        outcome, loop_target = decision.outcome, decision.loop_target
+        revisit_of = captures.revisit_reference(self.db, decision.revisit) if decision.revisit else None
         # what the crawler knows beyond HTTP goes into the record too (archive.reindex)
         fetched_at = captures.now_iso()
         annotations = dict(

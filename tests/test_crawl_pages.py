@@ -265,3 +265,36 @@ def test_list_selector_hint_keeps_report_links_inside_it():
         <ul class="list"><li><a href="./202401/t20240115_1.html">{REPORT}</a></li></ul>""")
     result = family_for("trs").parse_list(response, list_selector="ul.list")
     assert [l.url for l in result.reports] == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/202401/t20240115_1.html"]
+
+
+def test_decide_outcome_is_the_archive_policy_without_storage():
+    """The outcome of a response from what the index knows, no database or WARC needed."""
+    from crawler.ledger import decide_outcome
+
+    had = {"payload_sha256": "a" * 64, "url": "http://h/r.html"}
+    asked = []
+
+    def never(*args):
+        asked.append(args)
+        return None
+
+    def call(status, digest="a" * 64, previous=had, **kw):
+        return decide_outcome("http://h/r.html", status, digest, True, kw.pop("blocked", False), previous,
+                              gone_before=kw.pop("gone_before", lambda: False),
+                              original_for=kw.pop("original_for", never), **kw)
+
+    assert call(200, blocked=True).outcome == "blocked"
+    assert call(304).outcome == "unchanged" and call(304).revisit is had
+    assert call(304, previous=None).outcome == "error"
+    assert call(404).outcome == "gone" and call(410, previous=None, gone_before=lambda: True).outcome == "gone"
+    assert call(404, previous=None).outcome == "error" and call(500).outcome == "error"
+    assert call(302, location="/r.html").outcome == "redirect_loop"
+    moved = call(301, location="/new.html")
+    assert moved.outcome == "redirect" and moved.loop_target == "http://h/new.html"
+    assert call(200).outcome == "unchanged" and call(200, digest="b" * 64).outcome == "changed"
+    other = {"payload_sha256": "c" * 64, "url": "http://h/other.html"}
+    fresh = call(200, digest="c" * 64, previous=None, original_for=lambda sha: other)
+    assert fresh.outcome == "new" and fresh.revisit is other  # the same bytes elsewhere: a revisit
+    asked.clear()
+    call(500)
+    assert asked == []  # the index is asked only where the answer matters
