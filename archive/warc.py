@@ -359,6 +359,10 @@ def read_record(warc_path: Path, offset: int, max_decoded: int = DECODED_MAX_BYT
     with open(warc_path, "rb") as stream:
         stream.seek(offset)
         for record in ArchiveIterator(stream):
+            if record.rec_type not in ("response", "revisit"):
+                # a wrong offset that happens to land before some other record: not this capture
+                raise ValueError(f"no response record at offset {offset} of {warc_path.name}: "
+                                 f"found a {record.rec_type} record")
             http = record.http_headers
             headers = http.headers if http else []
             status = http.get_statuscode() if http else None
