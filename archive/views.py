@@ -27,7 +27,8 @@ def template_rows() -> list[dict]:
         for row in layout:
             rows.append({"table_name": table, "row_key": row.key, "group_label": row.block, "label": row.label})
     table3 = list(template.TABLE3_ROWS)
-    table3.insert(table3.index(template.TABLE3_ROWS[22]) + 1, template.OTHER_PROCESSING)
+    after = next(i for i, row in enumerate(table3) if row.key == "other_other")
+    table3.insert(after + 1, template.OTHER_PROCESSING)
     for row in table3:
         rows.append({"table_name": "table3", "row_key": row.key, "group_label": row.group, "label": row.label})
     for key, label in template.TABLE4_GROUPS:
