@@ -17,6 +17,8 @@ import itertools
 import re
 from typing import Iterator, Sequence
 
+from parsers.labels import ZERO_MARKS
+
 BUDGET = 100_000  # search steps per row before giving up ("too many splits")
 TABLE_BUDGET = 250_000  # search steps for all the glued rows of one table together
 MAX_SOLUTIONS = 64  # distinct assignments kept; more means ambiguous anyway
@@ -25,7 +27,6 @@ FLAG = "split_by_arithmetic"
 AMBIGUOUS = "ambiguous without separators"
 
 _DIGITS = re.compile(r"^\d+$")
-ZERO_MARKS = frozenset("—-－–/／无")  # a cell printed as one of these is 0 (labels.read_number)
 
 
 class Exhausted(Exception):

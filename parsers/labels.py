@@ -195,6 +195,8 @@ _UNIT_RE = re.compile(r"(万元|件|条|个|起|宗|次|项)$")
 _NUMBER_RE = re.compile(r"^[+]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
 _SPACED_DIGITS = re.compile(r"\d\s+\d")
 _ZERO_WORDS = {"无": "none_word", "零": "none_word", "/": "slash", "／": "slash", "\\": "slash"}
+# Single characters a cell prints for zero; read_number reads each as 0 with a flag.
+ZERO_MARKS: frozenset[str] = frozenset(_DASHES) | frozenset(key for key in _ZERO_WORDS if len(key) == 1)
 
 
 def read_number(printed: str | None, decimal: bool = False, signed: bool = False) -> Number:

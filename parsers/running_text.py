@@ -16,9 +16,8 @@ import re
 from functools import lru_cache
 
 from parsers import template
-from parsers.glued import ZERO_MARKS
 from parsers.document import Block, Cell, Heading, Paragraph, Table
-from parsers.labels import is_number_cell, label_variants, normalise_label
+from parsers.labels import ZERO_MARKS, is_number_cell, label_variants, normalise_label
 from parsers.sections import inline_headings
 
 # A line is running text when it holds at least this many of the six headings.
