@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.warc import ArchivedResponse, RecordLocation, read_record
+from archive.warc import ArchivedResponse, RecordLocation, gzip_member, read_record
 
 
 def now_iso() -> str:
@@ -260,22 +260,22 @@ def _quarantine(path: Path, start: int, end: int) -> Path:
     if start == 0:
         path.rename(target)
         return target
-    with open(path, "rb") as source, open(target, "xb") as sink:
+    with open(path, "rb") as source:
         source.seek(start)
-        sink.write(source.read(end - start))
+        tail = source.read(end - start)
+    n = 0
+    while target.exists():
+        if target.read_bytes() == tail:
+            return target  # a repair killed between this copy and the cut already kept it
+        n += 1
+        target = quarantine / f"{path.name}.{start}-{end}.{n}"
+    with open(target, "xb") as sink:
+        sink.write(tail)
         sink.flush()
         os.fsync(sink.fileno())
     return target
 
 
 def _first_member_end(path: Path) -> int:
-    import zlib
-
-    with open(path, "rb") as stream:
-        data = stream.read(1_000_000)  # a warcinfo record is a few hundred bytes
-    member = zlib.decompressobj(wbits=31)
-    try:
-        member.decompress(data)
-    except zlib.error:
-        return 0
-    return len(data) - len(member.unused_data) if member.eof else 0
+    """Where the file's first record (its warcinfo) ends; 0 when even that is not whole."""
+    return gzip_member(path, 0)[0] or 0

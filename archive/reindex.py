@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -33,7 +32,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import captures
 from archive.schema import open_db
-from archive.warc import RecordLocation, read_annotations
+from archive.warc import RecordLocation, gzip_member, read_annotations
 
 INFERRED_OUTCOME = "reindexed"  # outcome of a row whose kind/portal/outcome were inferred
 RUN_STATUS = "reindexed"  # status of the crawl_runs rows that own recovered rows
@@ -101,24 +100,8 @@ def _iso(warc_date: str | None) -> str | None:
 
 
 def torn_reason(path: Path, offset: int) -> str | None:
-    """Why the gzip member starting at `offset` (the file's last) is not a whole record,
-    or None when it is whole. Each record is one gzip member, so a whole member is a
-    whole record."""
-    member = zlib.decompressobj(wbits=31)
-    with open(path, "rb") as stream:
-        stream.seek(offset)
-        try:
-            while chunk := stream.read(CHUNK):
-                member.decompress(chunk, 0)
-                while member.unconsumed_tail:
-                    member.decompress(member.unconsumed_tail, 0)
-                if member.eof:
-                    break
-        except zlib.error as error:
-            return f"corrupt gzip member ({error})"
-    if not member.eof:
-        return "torn record: the file ends inside it (a killed crawl?)"
-    return None
+    """Why the record at `offset` (the file's last) is not whole, or None when it is."""
+    return gzip_member(path, offset)[1]
 
 
 class _Indexer:

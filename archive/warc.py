@@ -42,6 +42,7 @@ import io
 import os
 import re
 import secrets
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -386,6 +387,30 @@ def read_record(warc_path: Path, offset: int, max_decoded: int = DECODED_MAX_BYT
                 profile=rh.get_header("WARC-Profile"),
             )
     raise ValueError(f"no WARC record at offset {offset} in {warc_path}")
+
+
+MEMBER_CHUNK = 1 << 20
+
+
+def gzip_member(path: Path, offset: int = 0) -> tuple[int | None, str | None]:
+    """(end offset, None) of the gzip member starting at `offset`, or (None, why it is not
+    whole). Each record is one gzip member, so a whole member is a whole record: the one
+    test of a torn tail, for the crawl's repair and for `ogi reindex`."""
+    member = zlib.decompressobj(wbits=31)
+    read = 0
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        try:
+            while chunk := stream.read(MEMBER_CHUNK):
+                read += len(chunk)
+                member.decompress(chunk, 0)
+                while member.unconsumed_tail:
+                    member.decompress(member.unconsumed_tail, 0)
+                if member.eof:
+                    return offset + read - len(member.unused_data), None
+        except zlib.error as error:
+            return None, f"corrupt gzip member ({error})"
+    return None, "torn record: the file ends inside it (a killed crawl?)"
 
 
 def decode_payload(raw: bytes, content_encoding: str | None, max_decoded: int = DECODED_MAX_BYTES) -> bytes:

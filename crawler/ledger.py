@@ -1,5 +1,7 @@
 """The run ledger: one object per crawl that owns the WARC writer, the captures database
-and the run's counters. Components reach it with `RunLedger.of(crawler)`.
+and the run's bookkeeping. RunLedgerExtension builds it in `from_crawler` and the other
+components take it from there in theirs (`ledger_of(crawler)`); its counters are Scrapy
+stats (`ogi/<counter>`, `ogi/portal/<id>/<counter>`), shown in the crawl's stats dump.
 
 May touch: DIR/warc/*.warc.gz (through archive.warc) and DIR/ogi.db (through
 archive.captures). Why one object: the archiving middleware, the conditional-request
@@ -10,7 +12,7 @@ counters, and Scrapy builds each component separately.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -26,6 +28,8 @@ BUSY_TIMEOUT_MS = 30_000
 COUNTERS = ("requests", "bytes_received", "new_captures", "changed", "unchanged", "gone",
             "errors", "blocked", "disallowed", "reports", "attachments", "lists")
 
+
+STATS_PREFIX = "ogi/"
 
 CHALLENGE_PAGE_MAX = 64_000  # anti-bot challenge pages are small; bigger bodies are not decoded here
 
@@ -79,7 +83,7 @@ def decide_outcome(url: str, status: int, digest: str, has_payload: bool, blocke
 
 
 class RunLedger:
-    def __init__(self, data_dir: Path, registry: list[dict], run_id: int | None,
+    def __init__(self, data_dir: Path, registry: list[dict], run_id: int | None, stats,
                  warc_max_bytes: int = 100_000_000, warc_fsync: bool = False):
         self.data_dir = Path(data_dir)
         self.db = open_db(self.data_dir / "ogi.db")
@@ -93,32 +97,36 @@ class RunLedger:
         self.writer = WarcWriter(self.data_dir / "warc", max_bytes=warc_max_bytes, fsync=warc_fsync)
         self.registry = registry
         self.run_id = run_id if run_id is not None else captures.start_run(self.db)
-        self.totals: Counter = Counter()
-        self.per_portal: dict[str, Counter] = defaultdict(Counter)
+        self.stats = stats
 
     @classmethod
-    def of(cls, crawler) -> "RunLedger":
-        ledger = getattr(crawler, "_ogi_ledger", None)
-        if ledger is None:
-            settings = crawler.settings
-            registry = settings.get("OGI_REGISTRY") or []
-            if isinstance(registry, str):
-                registry = json.loads(registry)
-            ledger = cls(Path(settings.get("OGI_DATA_DIR") or "data"), registry,
-                         settings.get("OGI_RUN_ID"), settings.getint("OGI_WARC_MAX_BYTES", 100_000_000),
-                         settings.getbool("OGI_WARC_FSYNC", False))
-            crawler._ogi_ledger = ledger
-        return ledger
+    def from_crawler(cls, crawler) -> "RunLedger":
+        settings = crawler.settings
+        registry = settings.get("OGI_REGISTRY") or []
+        if isinstance(registry, str):
+            registry = json.loads(registry)
+        return cls(Path(settings.get("OGI_DATA_DIR") or "data"), registry, settings.get("OGI_RUN_ID"),
+                   crawler.stats, settings.getint("OGI_WARC_MAX_BYTES", 100_000_000),
+                   settings.getbool("OGI_WARC_FSYNC", False))
 
     # -- counting -----------------------------------------------------------------------
     def count(self, portal_id: str | None, key: str, n: int = 1) -> None:
-        self.totals[key] += n
-        self.per_portal[portal_id or "?"][key] += n
+        assert key in COUNTERS, key
+        self.stats.inc_value(f"{STATS_PREFIX}{key}", n)
+        self.stats.inc_value(f"{STATS_PREFIX}portal/{portal_id or '?'}/{key}", n)
 
     def summary(self) -> dict:
-        out = {key: self.totals.get(key, 0) for key in COUNTERS}
+        """The crawl_runs summary (its JSON keys are a contract), read back from the stats."""
+        values = self.stats.get_stats()
+        out = {key: values.get(f"{STATS_PREFIX}{key}", 0) for key in COUNTERS}
         out["run_id"] = self.run_id
-        out["per_portal"] = {pid: dict(c) for pid, c in sorted(self.per_portal.items())}
+        per_portal: dict[str, dict] = defaultdict(dict)
+        prefix = f"{STATS_PREFIX}portal/"
+        for name, value in values.items():
+            if name.startswith(prefix):
+                portal_id, key = name[len(prefix):].rsplit("/", 1)
+                per_portal[portal_id][key] = value
+        out["per_portal"] = {pid: per_portal[pid] for pid in sorted(per_portal)}
         return out
 
     def portal_id(self, request) -> str | None:

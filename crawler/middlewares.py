@@ -30,6 +30,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 
+from crawler.extensions import ledger_of
 from crawler.ledger import RunLedger
 from parsers.charset import guess_encoding
 from crawler.registry import on_portal, portal_for_url
@@ -72,15 +73,15 @@ def resolve_addresses(host: str, port: int | None = None) -> list[str]:
 
 
 class PortalRoutingMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
+    def __init__(self, ledger: RunLedger):
+        self.ledger = ledger
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(ledger_of(crawler))
 
     def process_request(self, request, spider=None):
-        ledger = RunLedger.of(self.crawler)
+        ledger = self.ledger
         portal_id = request.meta.get("ogi_portal")
         portal = next((p for p in ledger.registry if p["id"] == portal_id), None) if portal_id else None
         if portal is None:
@@ -114,18 +115,18 @@ class PrivateAddressMiddleware:
     sent through a portal's proxy hint (the proxy resolves the name, not us).
     """
 
-    def __init__(self, crawler, lookup=None):
-        self.crawler = crawler
+    def __init__(self, ledger: RunLedger, lookup=None, timeout: float = 10.0):
+        self.ledger = ledger
         self.lookup = lookup or self.resolve_in_thread  # async (host, port) -> addresses
-        self.timeout = crawler.settings.getfloat("OGI_DNS_TIMEOUT", 10.0) if hasattr(crawler, "settings") else 10.0
+        self.timeout = timeout
         self.verdicts: dict[str, str | None] = {}  # host -> why refused (None: allowed)
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(ledger_of(crawler), timeout=crawler.settings.getfloat("OGI_DNS_TIMEOUT", 10.0))
 
     async def process_request(self, request, spider=None):
-        ledger = RunLedger.of(self.crawler)
+        ledger = self.ledger
         portal_id = request.meta.get("ogi_portal")
         portal = next((p for p in ledger.registry if p["id"] == portal_id), None)
         if portal is None or portal.get("local") or request.meta.get("proxy"):
@@ -167,13 +168,13 @@ class PrivateAddressMiddleware:
 class ConditionalRequestMiddleware:
     CONDITIONAL_KINDS = ("report", "attachment")
 
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.enabled = crawler.settings.getbool("OGI_CONDITIONAL_REQUESTS", True)
+    def __init__(self, ledger: RunLedger, enabled: bool = True):
+        self.ledger = ledger
+        self.enabled = enabled
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(ledger_of(crawler), crawler.settings.getbool("OGI_CONDITIONAL_REQUESTS", True))
 
     def process_request(self, request, spider=None):
         if not self.enabled or request.meta.get("ogi_kind") not in self.CONDITIONAL_KINDS:
@@ -182,7 +183,7 @@ class ConditionalRequestMiddleware:
             return None
         from archive.captures import last_capture
 
-        previous = last_capture(RunLedger.of(self.crawler).db, request.url)
+        previous = last_capture(self.ledger.db, request.url)
         if previous:
             if previous.get("etag"):
                 request.headers["If-None-Match"] = previous["etag"]
@@ -203,16 +204,15 @@ class WarcArchiveMiddleware:
     (DOWNLOAD_MAXSIZE on the wire) never reach here: they are errors rows only, as before.
     """
 
-    def __init__(self, crawler):
-        self.crawler = crawler
+    def __init__(self, ledger: RunLedger):
+        self.ledger = ledger
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(ledger_of(crawler))
 
     def process_response(self, request, response, spider=None):
-        ledger = RunLedger.of(self.crawler)
-        row = ledger.archive(request, response)
+        row = self.ledger.archive(request, response)
         request.meta["ogi_outcome"] = row["outcome"]
         request.meta["ogi_capture_id"] = row["id"]
         if row["outcome"] == "blocked" and 200 <= response.status < 300:
@@ -280,12 +280,12 @@ class ChineseEncodingMiddleware:
     """Scrapy maps declared gb2312/gbk to gb18030 already; this covers the rest: no
     charset anywhere (it would guess cp1252), or a UTF-8 declaration over GBK bytes."""
 
-    def __init__(self, crawler):
-        self.crawler = crawler
+    def __init__(self, ledger: RunLedger):
+        self.ledger = ledger
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(ledger_of(crawler))
 
     def process_response(self, request, response, spider=None):
         if not isinstance(response, TextResponse):
@@ -304,7 +304,7 @@ class ChineseEncodingMiddleware:
 
     def _hint(self, request) -> str | None:
         portal_id = request.meta.get("ogi_portal")
-        for portal in RunLedger.of(self.crawler).registry:
+        for portal in self.ledger.registry:
             if portal["id"] == portal_id:
                 return portal.get("hints", {}).get("encoding")
         return None

@@ -22,14 +22,11 @@ import lxml.etree
 import lxml.html
 from lxml.cssselect import CSSSelector
 
-from parsers.charset import decode_text
+from parsers.charset import decode_declared, declared_charsets
 from parsers.document import Document, Heading, Paragraph, Table, expand_spans
 from parsers.labels import clean_text, normalise_label, normalise_text
 from parsers.sections import heading_hint, section_number
 
-_CHARSET_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
-_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
-                     "cp936": "gb18030", "utf8": "utf-8"}
 _META_NAMES = ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ArticleTitle", "PubDate",
                "ContentSource", "Keywords", "Description", "Url")
 _INFO_LABELS = ("索引号", "发布机构", "发文机关", "发文字号", "文号", "成文日期", "发布日期", "公开日期",
@@ -44,29 +41,9 @@ _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Strict UTF-8 first, then the declared charset (HTTP header, then meta; gb2312/gbk
-    read as GB18030), then GB18030.
-
-    UTF-8 goes first because a wrong declaration is common in both directions (GBK bytes
-    under `charset=utf-8`, UTF-8 bytes under a GBK header) and Chinese text in GBK almost
-    never decodes as valid UTF-8, while GB18030 decodes nearly any bytes, wrongly."""
-    declared = []
-    if content_type:
-        match = _CHARSET_RE.search(content_type.encode("latin-1", "ignore"))
-        if match:
-            declared.append(match.group(1).decode("ascii", "ignore"))
-    match = _CHARSET_RE.search(data[:4096])
-    if match:
-        declared.append(match.group(1).decode("ascii", "ignore"))
-    for name in ["utf-8-sig"] + declared + ["gb18030"]:
-        name = _ENCODING_ALIASES.get(name.lower(), name.lower())
-        if name in ("iso-8859-1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"):
-            continue  # error pages and wrong fallbacks: the bytes decide instead
-        try:
-            return data.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return decode_text(data)
+    """The page as text: its charset declarations (HTTP header, then meta) weighed by
+    `charset.decode_declared`."""
+    return decode_declared(data, declared_charsets(data, content_type))
 
 
 def _text(element) -> str:

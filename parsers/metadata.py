@@ -102,8 +102,9 @@ def agency_from_title(title: str) -> str | None:
     if match and match.group(1).strip():
         return match.group(1).strip()
     match = _TITLE_TAIL.search(title)
-    if match and title[: match.start()].strip():
-        return title[: match.start()].strip()
+    head = title[: match.start()].strip() if match else ""
+    if head and not re.fullmatch(r"(?:19|20)\d{2}\s*年度?", head):  # a year alone names no agency
+        return head
     return None
 
 

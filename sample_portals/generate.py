@@ -339,6 +339,174 @@ def world_specs(seed: int = 2025, generated: int = 40) -> list[ReportSpec]:
     return specs + [pre2020_report(seed, PORTALS[1], 0), pre2020_report(seed, PORTALS[3], 1)]
 
 
+def _column_for(spec: ReportSpec, cols: dict) -> str:
+    """Which of a portal's columns publishes a report (浑源's year column holds that
+    year's township reports too)."""
+    if "year2024" in cols and spec.year == 2024 and spec.level != "department":
+        return "year2024"
+    return {"township": "township", "department": "department"}.get(spec.level, "main")
+
+
+class _PortalSite:
+    """One portal's pages and files as they are built: reports placed in their columns,
+    news padding the columns, then detail pages, list pages and the 政府信息公开 area."""
+
+    def __init__(self, portal: dict, seed: int, root: Path, manifest: dict):
+        self.portal, self.seed, self.root, self.manifest = portal, seed, root, manifest
+        self.pid, self.cols = portal["id"], COLUMNS[portal["id"]]
+        self.rng = random.Random(f"ogi-world:{seed}:{self.pid}")
+        self.columns: dict[str, list[Item]] = {key: [] for key in self.cols if key != "area"}
+        self.files: dict[str, bytes] = {}
+        self.news = list(NEWS_TITLES)
+        self.rng.shuffle(self.news)
+        self.non_report_items: list[Item] = []
+        self.used_titles: set[str] = set()
+
+    def add_file(self, path: str, content: bytes) -> None:
+        if path in self.files:
+            raise ValueError(f"{self.pid}: two files at {path}")
+        self.files[path] = content
+
+    def place_report(self, spec: ReportSpec) -> None:
+        portal = self.portal
+        column = _column_for(spec, self.cols)
+        uid = _uid(self.seed, spec.id)
+        date = spec.published
+        detail = _detail_path(portal, self.cols[column], date, uid)
+        delivery = "html" if spec.format == "pre-2020" else spec.delivery
+        pdf_path = docx_path = wps_path = None
+        entry_files = []
+        attachments = []
+        if delivery in ("html", "html+pdf"):
+            entry_files.append({"path": detail, "form": "html"})
+        if delivery in ("pdf", "html+pdf"):
+            pdf_path = _attachment_path(portal, detail, date, uid, "pdf")
+            attachments.append((pdf_path, render(spec, "pdf")))
+            entry_files.append({"path": pdf_path, "form": "pdf"})
+        if delivery == "docx":
+            docx_path = _attachment_path(portal, detail, date, uid, "docx")
+            attachments.append((docx_path, render(spec, "docx")))
+            entry_files.append({"path": docx_path, "form": "docx"})
+            if self.pid == "luoning":
+                wps_path = _attachment_path(portal, detail, date, _uid(uid, "wps"), "wps")
+                attachments.append((wps_path, _wps_bytes(uid)))
+                entry_files.append({"path": wps_path, "form": "wps"})
+        spec.delivery = delivery
+        body = _report_body(portal, spec, pdf_path, docx_path, wps_path)
+        self.columns[column].append(Item(spec.title, date, detail, body, spec.agency, column, attachments, spec))
+        self.manifest["reports"].append({
+            "id": spec.id, "portal_id": self.pid, "kind": spec.kind, "format": spec.format, "level": spec.level,
+            "year": spec.year, "detail_path": detail, "delivery": delivery, "files": entry_files,
+            "truth": f"truth/{spec.id}.json", "title": spec.title,
+        })
+
+    def add_news(self, column: str) -> None:
+        portal, rng = self.portal, self.rng
+        if not self.news:  # a small world pads its columns with more news than there are titles
+            self.news.extend(NEWS_TITLES)
+            rng.shuffle(self.news)
+        title = self.news.pop().format(county=portal["county"])
+        named_year = re.search(r"(20\d\d)年", title)
+        if named_year:  # a 2025 work plan is published in 2025, a 2024 summary in 2025
+            year = int(named_year[1]) + (1 if "总结" in title else 0)
+            date = dt.date(year, 1, 5) + dt.timedelta(days=rng.randint(0, 330))
+        else:
+            date = dt.date(2021, 6, 1) + dt.timedelta(days=rng.randint(0, 1700))
+        again = title in self.used_titles  # a reused title needs its own page
+        self.used_titles.add(title)
+        uid = (_uid(self.seed, self.pid, title, len(self.non_report_items)) if again
+               else _uid(self.seed, self.pid, title))
+        path = _detail_path(portal, self.cols[column], date, uid)
+        item = Item(title, date, path, _news_body(rng, portal, title), f"{portal['county']}人民政府办公室", column)
+        self.columns[column].append(item)
+        self.non_report_items.append(item)
+
+    def pad_columns(self) -> None:
+        for _ in range(2):
+            self.add_news("main")
+        while len(self.columns["main"]) < MIN_MAIN_ITEMS:
+            self.add_news("main")
+        for column, items in self.columns.items():
+            if not items:
+                self.add_news(column)
+
+    def write_details(self) -> None:
+        portal, page_no = self.portal, 0
+        for column in sorted(self.columns):
+            for n, item in enumerate(sorted(self.columns[column], key=lambda i: (i.path,))):
+                page_no += 1
+                index_no = f"{portal['admin_code']}00{n % 10}/{item.date.year}-{int(_uid(item.path)[:6], 16) % 100000:05d}"
+                self.add_file(item.path, _detail_page(portal, item, index_no, page_no).encode())
+                for path, content in item.attachments:
+                    self.add_file(path, content)
+        for item in self.non_report_items:
+            self.manifest["non_reports"].append({"portal_id": self.pid, "path": item.path, "title": item.title})
+
+    def write_lists(self) -> None:
+        portal = self.portal
+        for column in sorted(self.columns):
+            items = sorted(self.columns[column], key=lambda i: (i.date, i.path), reverse=True)
+            col_path = self.cols[column]
+            if portal["family"] == "hanweb":
+                path = col_path + "index.html"
+                self.add_file(path, _hanweb_list_page(portal, column, items).encode())
+                self.manifest["list_pages"].append({"portal_id": self.pid, "path": path})
+                store = self.root / "hanweb" / self.pid / f"col{col_path.strip('/').split('/')[-1].removeprefix('col')}.json"
+                store.parent.mkdir(parents=True, exist_ok=True)
+                store.write_text(json.dumps([hanweb_record(i) for i in items], ensure_ascii=False, indent=0),
+                                 encoding="utf-8")
+                continue
+            pages = max(1, math.ceil(len(items) / PAGE_SIZE))
+            paths = _list_page_paths(portal, col_path, pages)
+            for n, path in enumerate(paths):
+                chunk = items[n * PAGE_SIZE:(n + 1) * PAGE_SIZE]
+                main = (f"{_sub_nav(portal, column)}<h2>{COLUMN_NAMES[column]}</h2>\n"
+                        f"{_list_items_html(portal, chunk, path)}\n{_pager(portal, paths, n)}")
+                self.add_file(file_for(path), _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main,
+                                                    {"ColumnName": COLUMN_NAMES[column]}, n).encode())
+                self.manifest["list_pages"].append({"portal_id": self.pid, "path": path})
+
+    def write_area(self) -> None:
+        """The 政府信息公开 area, its standard entries, the home page and robots.txt."""
+        portal, cols = self.portal, self.cols
+        entry_paths = {}
+        for key, name in AREA_ENTRIES:
+            if key == "main":
+                entry_paths[key] = _list_page_paths(portal, cols["main"], 1)[0]
+                continue
+            path = f"{cols['area']}{key}/index.html"
+            body = (f"<h2>{name}</h2><p>为进一步做好{portal['county']}{name}相关工作，根据《中华人民共和国政府信息公开条例》，"
+                    f"现将有关事项公布如下。</p><p>联系电话：0000-1234567</p>")
+            self.add_file(path, _page(portal, name, _breadcrumb(portal, "area") + [(name, "")], body).encode())
+            self.manifest["non_reports"].append({"portal_id": self.pid, "path": path, "title": name})
+            entry_paths[key] = path
+        area = "<ul class=\"xxgk-nav\">" + "".join(
+            f'<li><a href="{entry_paths[key]}">{name}</a></li>' for key, name in AREA_ENTRIES) + "</ul>"
+        self.add_file(cols["area"] + "index.html", _page(portal, "政府信息公开", _breadcrumb(portal, "area"), area).encode())
+        home = (f'<h2>{html.escape(portal["name"])}</h2><ul><li><a href="{cols["area"]}">政府信息公开</a></li>'
+                f'<li><a href="{entry_paths["main"]}">政府信息公开年报</a></li></ul>')
+        self.add_file("/index.html", _page(portal, portal["name"], [("首页", "")], home).encode())
+        self.add_file("/robots.txt", b"User-agent: *\nAllow: /\n")
+        self.add_file("/css/style.css", b"body{font-family:sans-serif}\n")
+
+    def manifest_entry(self) -> dict:
+        start_paths = [self.cols["main"]] + ([self.cols["year2024"]] if "year2024" in self.cols else [])
+        if self.portal["family"] in ("trs", "ucap", "hanweb"):
+            start_paths = [_list_page_paths(self.portal, p, 1)[0] for p in start_paths]
+        keys = ("id", "name", "province", "city", "county", "admin_code", "family", "charset")
+        return {key: self.portal[key] for key in keys} | {"start_paths": start_paths}
+
+    def save(self) -> None:
+        """Write the files: luoning's pages are GBK, everything else as is."""
+        site = self.root / "sites" / self.pid
+        for path, content in sorted(self.files.items()):
+            if self.portal["charset"] == "gbk" and file_for(path).endswith((".html", ".css")) or "?page=" in path:
+                content = content.decode("utf-8").encode("gbk", errors="xmlcharrefreplace")
+            target = site / file_for(path).lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+
+
 def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
     """Write the whole world under `root` (replacing earlier output there) and return the manifest."""
     root = Path(root)
@@ -348,165 +516,16 @@ def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
 
     specs = world_specs(seed, generated)
     manifest = {"seed": seed, "portals": [], "reports": [], "non_reports": [], "list_pages": []}
-    files: dict[str, dict[str, bytes]] = {p["id"]: {} for p in PORTALS}
-
     for portal in PORTALS:
-        pid, cols = portal["id"], COLUMNS[portal["id"]]
-        rng = random.Random(f"ogi-world:{seed}:{pid}")
-        columns: dict[str, list[Item]] = {key: [] for key in cols if key != "area"}
-        page_no = 0
-
-        def add_file(path: str, content: bytes) -> None:
-            if path in files[pid]:
-                raise ValueError(f"{pid}: two files at {path}")
-            files[pid][path] = content
-
-        for spec in (s for s in specs if s.portal_id == pid):
-            if spec.level == "township":
-                column = "township"
-            elif spec.level == "department":
-                column = "department"
-            elif "year2024" in cols and spec.year == 2024:
-                column = "year2024"
-            else:
-                column = "main"
-            if "year2024" in cols and spec.year == 2024 and spec.level == "township":
-                column = "year2024"  # 浑源's year column holds that year's township reports too
-            uid = _uid(seed, spec.id)
-            date = spec.published
-            detail = _detail_path(portal, cols[column], date, uid)
-            delivery = spec.delivery
-            if spec.format == "pre-2020":
-                delivery = "html"
-            pdf_path = docx_path = wps_path = None
-            entry_files = []
-            attachments = []
-            if delivery in ("html", "html+pdf"):
-                entry_files.append({"path": detail, "form": "html"})
-            if delivery in ("pdf", "html+pdf"):
-                pdf_path = _attachment_path(portal, detail, date, uid, "pdf")
-                attachments.append((pdf_path, render(spec, "pdf")))
-                entry_files.append({"path": pdf_path, "form": "pdf"})
-            if delivery == "docx":
-                docx_path = _attachment_path(portal, detail, date, uid, "docx")
-                attachments.append((docx_path, render(spec, "docx")))
-                entry_files.append({"path": docx_path, "form": "docx"})
-                if pid == "luoning":
-                    wps_path = _attachment_path(portal, detail, date, _uid(uid, "wps"), "wps")
-                    attachments.append((wps_path, _wps_bytes(uid)))
-                    entry_files.append({"path": wps_path, "form": "wps"})
-            spec.delivery = delivery
-            body = _report_body(portal, spec, pdf_path, docx_path, wps_path)
-            columns[column].append(Item(spec.title, date, detail, body, spec.agency, column, attachments, spec))
-            manifest["reports"].append({
-                "id": spec.id, "portal_id": pid, "kind": spec.kind, "format": spec.format, "level": spec.level,
-                "year": spec.year, "detail_path": detail, "delivery": delivery, "files": entry_files,
-                "truth": f"truth/{spec.id}.json", "title": spec.title,
-            })
-
-        news = list(NEWS_TITLES)
-        rng.shuffle(news)
-        non_report_items: list[Item] = []
-
-        used_titles: set[str] = set()
-
-        def add_news(column: str) -> None:
-            if not news:  # a small world pads its columns with more news than there are titles
-                news.extend(NEWS_TITLES)
-                rng.shuffle(news)
-            title = news.pop().format(county=portal["county"])
-            named_year = re.search(r"(20\d\d)年", title)
-            if named_year:  # a 2025 work plan is published in 2025, a 2024 summary in 2025
-                year = int(named_year[1]) + (1 if "总结" in title else 0)
-                date = dt.date(year, 1, 5) + dt.timedelta(days=rng.randint(0, 330))
-            else:
-                date = dt.date(2021, 6, 1) + dt.timedelta(days=rng.randint(0, 1700))
-            again = title in used_titles  # a reused title needs its own page
-            used_titles.add(title)
-            path = _detail_path(portal, cols[column], date,
-                                _uid(seed, pid, title, len(non_report_items)) if again else _uid(seed, pid, title))
-            item = Item(title, date, path, _news_body(rng, portal, title), f"{portal['county']}人民政府办公室", column)
-            columns[column].append(item)
-            non_report_items.append(item)
-
-        for _ in range(2):
-            add_news("main")
-        while len(columns["main"]) < MIN_MAIN_ITEMS:
-            add_news("main")
-        for column, items in columns.items():
-            if not items:
-                add_news(column)
-
-        # Detail pages.
-        for column in sorted(columns):
-            for n, item in enumerate(sorted(columns[column], key=lambda i: (i.path,))):
-                page_no += 1
-                index_no = f"{portal['admin_code']}00{n % 10}/{item.date.year}-{int(_uid(item.path)[:6], 16) % 100000:05d}"
-                add_file(item.path, _detail_page(portal, item, index_no, page_no).encode())
-                for path, content in item.attachments:
-                    add_file(path, content)
-        for item in non_report_items:
-            manifest["non_reports"].append({"portal_id": pid, "path": item.path, "title": item.title})
-
-        # List pages.
-        for column in sorted(columns):
-            items = sorted(columns[column], key=lambda i: (i.date, i.path), reverse=True)
-            col_path = cols[column]
-            if portal["family"] == "hanweb":
-                path = col_path + "index.html"
-                add_file(path, _hanweb_list_page(portal, column, items).encode())
-                manifest["list_pages"].append({"portal_id": pid, "path": path})
-                store = root / "hanweb" / pid / f"col{col_path.strip('/').split('/')[-1].removeprefix('col')}.json"
-                store.parent.mkdir(parents=True, exist_ok=True)
-                store.write_text(json.dumps([hanweb_record(i) for i in items], ensure_ascii=False, indent=0), encoding="utf-8")
-                continue
-            pages = max(1, math.ceil(len(items) / PAGE_SIZE))
-            paths = _list_page_paths(portal, col_path, pages)
-            for n, path in enumerate(paths):
-                chunk = items[n * PAGE_SIZE:(n + 1) * PAGE_SIZE]
-                main = (f"{_sub_nav(portal, column)}<h2>{COLUMN_NAMES[column]}</h2>\n"
-                        f"{_list_items_html(portal, chunk, path)}\n{_pager(portal, paths, n)}")
-                add_file(file_for(path), _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main,
-                                                {"ColumnName": COLUMN_NAMES[column]}, n).encode())
-                manifest["list_pages"].append({"portal_id": pid, "path": path})
-
-        # The 政府信息公开 area, its standard entries, the home page and robots.txt.
-        entry_paths = {}
-        for key, name in AREA_ENTRIES:
-            if key == "main":
-                entry_paths[key] = _list_page_paths(portal, cols["main"], 1)[0]
-                continue
-            path = f"{cols['area']}{key}/index.html"
-            body = (f"<h2>{name}</h2><p>为进一步做好{portal['county']}{name}相关工作，根据《中华人民共和国政府信息公开条例》，"
-                    f"现将有关事项公布如下。</p><p>联系电话：0000-1234567</p>")
-            add_file(path, _page(portal, name, _breadcrumb(portal, "area") + [(name, "")], body).encode())
-            manifest["non_reports"].append({"portal_id": pid, "path": path, "title": name})
-            entry_paths[key] = path
-        area = "<ul class=\"xxgk-nav\">" + "".join(
-            f'<li><a href="{entry_paths[key]}">{name}</a></li>' for key, name in AREA_ENTRIES) + "</ul>"
-        add_file(cols["area"] + "index.html", _page(portal, "政府信息公开", _breadcrumb(portal, "area"), area).encode())
-        home = (f'<h2>{html.escape(portal["name"])}</h2><ul><li><a href="{cols["area"]}">政府信息公开</a></li>'
-                f'<li><a href="{entry_paths["main"]}">政府信息公开年报</a></li></ul>')
-        add_file("/index.html", _page(portal, portal["name"], [("首页", "")], home).encode())
-        add_file("/robots.txt", b"User-agent: *\nAllow: /\n")
-        add_file("/css/style.css", b"body{font-family:sans-serif}\n")
-
-        start_paths = [cols["main"]] + ([cols["year2024"]] if "year2024" in cols else [])
-        if portal["family"] in ("trs", "ucap", "hanweb"):
-            start_paths = [_list_page_paths(portal, p, 1)[0] for p in start_paths]
-        manifest["portals"].append({key: portal[key] for key in ("id", "name", "province", "city", "county", "admin_code",
-                                                                  "family", "charset")} | {"start_paths": start_paths})
-
-    # Write: luoning's pages are GBK, everything else as is.
-    for portal in PORTALS:
-        pid = portal["id"]
-        site = root / "sites" / pid
-        for path, content in sorted(files[pid].items()):
-            if portal["charset"] == "gbk" and file_for(path).endswith((".html", ".css")) or "?page=" in path:
-                content = content.decode("utf-8").encode("gbk", errors="xmlcharrefreplace")
-            target = site / file_for(path).lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+        site = _PortalSite(portal, seed, root, manifest)
+        for spec in (s for s in specs if s.portal_id == portal["id"]):
+            site.place_report(spec)
+        site.pad_columns()
+        site.write_details()
+        site.write_lists()
+        site.write_area()
+        manifest["portals"].append(site.manifest_entry())
+        site.save()
     truth_dir = root / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     for spec in sorted(specs, key=lambda s: s.id):

@@ -149,11 +149,6 @@ def test_private_hosts(host, private):
     assert is_private_host(host) is private
 
 
-class FakeCrawler:
-    def __init__(self, ledger):
-        self._ogi_ledger = ledger
-
-
 class FakeLedger:
     def __init__(self, registry):
         self.registry = registry
@@ -165,7 +160,7 @@ class FakeLedger:
 
 def test_redirect_to_a_private_address_is_refused_for_public_portals():
     ledger = FakeLedger([{"id": "yanchi", "hosts": ["www.yanchi.gov.cn", "10.0.0.5"], "local": False, "hints": {}}])
-    middleware = PortalRoutingMiddleware(FakeCrawler(ledger))
+    middleware = PortalRoutingMiddleware(ledger)
     redirected = Request("http://10.0.0.5/admin", meta={"ogi_portal": "yanchi"})
     with pytest.raises(IgnoreRequest):
         middleware.process_request(redirected)
@@ -201,7 +196,7 @@ class FakeResolver:
 def test_public_names_resolving_to_private_addresses_are_refused(host, answer, refused_as):
     ledger = FakeLedger([{"id": "yanchi", "hosts": [host], "local": False, "hints": {}}])
     resolver = FakeResolver({host: answer})
-    middleware = PrivateAddressMiddleware(FakeCrawler(ledger), lookup=resolver)
+    middleware = PrivateAddressMiddleware(ledger, lookup=resolver)
     for path in ("/xxgk/", "/xxgk/2.html"):
         request = Request(f"http://{host}{path}", meta={"ogi_portal": "yanchi"})
         if refused_as is None:
@@ -217,7 +212,7 @@ def test_local_and_proxied_portals_are_not_resolved():
     ledger = FakeLedger([{"id": "sample", "hosts": ["127.0.0.1:9"], "local": True, "hints": {}},
                          {"id": "far", "hosts": ["www.far.gov.cn"], "local": False, "hints": {}}])
     resolver = FakeResolver({})
-    middleware = PrivateAddressMiddleware(FakeCrawler(ledger), lookup=resolver)
+    middleware = PrivateAddressMiddleware(ledger, lookup=resolver)
     assert asyncio.run(middleware.process_request(Request("http://127.0.0.1:9/", meta={"ogi_portal": "sample"}))) is None
     proxied = Request("http://www.far.gov.cn/", meta={"ogi_portal": "far", "proxy": "http://127.0.0.1:3128"})
     assert asyncio.run(middleware.process_request(proxied)) is None
@@ -228,13 +223,13 @@ def test_proxy_hint_goes_on_the_request():
     ledger = FakeLedger([{"id": "p", "hosts": ["www.x.gov.cn"], "local": False,
                           "hints": {"proxy": "http://127.0.0.1:3128"}}])
     request = Request("http://www.x.gov.cn/", meta={"ogi_portal": "p"})
-    PortalRoutingMiddleware(FakeCrawler(ledger)).process_request(request)
+    PortalRoutingMiddleware(ledger).process_request(request)
     assert request.meta["proxy"] == "http://127.0.0.1:3128"
 
 
 def test_undeclared_gbk_is_read_as_gb18030():
     ledger = FakeLedger([{"id": "luoning", "hosts": ["127.0.0.1:9"], "local": True, "hints": {}}])
-    middleware = ChineseEncodingMiddleware(FakeCrawler(ledger))
+    middleware = ChineseEncodingMiddleware(ledger)
     body = f"<html><body><a href='a.html'>{REPORT}</a>𠀀</body></html>".encode("gb18030")
     response = HtmlResponse("http://127.0.0.1:9/", body=body, headers={"Content-Type": "text/html"})
     request = Request("http://127.0.0.1:9/", meta={"ogi_portal": "luoning"})

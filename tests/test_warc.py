@@ -187,6 +187,34 @@ def test_read_capture_resolves_revisit_and_repair_cuts_torn_tail(tmp_path):
     assert resolved.record_type == "revisit" and resolved.payload == BODY
 
 
+def test_a_repair_killed_between_its_copy_and_its_cut_is_finished_by_the_next(tmp_path):
+    """The quarantine copy exists, the file was never cut: the next repair cuts it, keeping
+    one copy; a different tail under the same name is kept beside it, not overwritten."""
+    db = open_db(tmp_path / "ogi.db")
+    warc_dir = tmp_path / "warc"
+    writer = WarcWriter(warc_dir)
+    first = write_one(writer)
+    captures.record_capture(db, first, url=URL, fetched_at="2024-03-01T08:00:00+00:00",
+                            status=200, record_type="response", outcome="new")
+    write_one(writer, url=URL + "?unindexed")
+    writer.close()
+    path = warc_dir / first.warc_file
+    size, end = path.stat().st_size, first.offset + first.length
+    quarantine = warc_dir / "quarantine"
+    quarantine.mkdir()
+    (quarantine / f"{path.name}.{end}-{size}").write_bytes(path.read_bytes()[end:])  # the killed repair's copy
+    since = "2000-01-01T00:00:00+00:00"
+    assert captures.repair_warcs(db, warc_dir, since) == [(path.name, size, end)]
+    assert path.stat().st_size == end and len(list(quarantine.iterdir())) == 1
+
+    with open(path, "ab") as stream:
+        stream.write(b"x" * (size - end))  # other bytes over the same range
+    (quarantine / f"{path.name}.{end}-{size}").write_bytes(b"y" * (size - end))
+    captures.repair_warcs(db, warc_dir, since)
+    assert sorted(p.name for p in quarantine.iterdir()) == [f"{path.name}.{end}-{size}", f"{path.name}.{end}-{size}.1"]
+    assert (quarantine / f"{path.name}.{end}-{size}.1").read_bytes() == b"x" * (size - end)
+
+
 def test_a_crawl_refuses_to_touch_warcs_its_database_does_not_index(tmp_path):
     """A lost or replaced ogi.db must not make the next crawl cut the archive."""
     warc_dir = tmp_path / "warc"

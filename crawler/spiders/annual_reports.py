@@ -23,6 +23,7 @@ from twisted.web._newclient import ResponseFailed
 
 from crawler import linkrules
 from crawler.families import PageRequest, family_for
+from crawler.extensions import ledger_of
 from crawler.ledger import RunLedger
 from crawler.registry import load_registry, on_portal
 from parsers.charset import guess_encoding
@@ -49,7 +50,8 @@ class AnnualReportsSpider(scrapy.Spider):
 
     @property
     def ledger(self) -> RunLedger:
-        return RunLedger.of(self.crawler)
+        # the spider is built before the extensions, so it looks the ledger up when used
+        return ledger_of(self.crawler)
 
     async def start(self):
         for request in self.start_requests():
