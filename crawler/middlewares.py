@@ -32,6 +32,7 @@ from twisted.internet import task
 
 from crawler.extensions import ledger_of
 from crawler.ledger import RunLedger
+from parsers import charset
 from parsers.charset import guess_encoding
 from crawler.registry import on_portal, portal_for_url
 
@@ -296,7 +297,7 @@ class ChineseEncodingMiddleware:
         hinted = self._hint(request)
         if hinted:
             return _with_encoding(response, hinted)
-        if declared in (None, "utf-8", "utf8", "cp1252", "ascii", "latin-1", "iso-8859-1"):
+        if declared is None or declared in ("utf-8", "utf8") or declared in charset.IGNORED:
             guess = guess_encoding(response.body)
             if guess != "utf-8" or declared is None:
                 return _with_encoding(response, guess)
