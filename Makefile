@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install browser services clean
+.PHONY: demo test install browser services converters clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) converters
 	$(BIN)/ogi demo
 
 browser:
@@ -34,7 +34,17 @@ services:
 	      || echo "warning: could not install redis-server; the distributed test will be skipped"; \
 	  else echo "warning: redis-server missing and not root; the distributed test will be skipped"; fi; }
 
-test: $(STAMP) browser services
+# LibreOffice converts .doc/.wps/.rtf to DOCX (archive/convert.py); tesseract is the OCR
+# engine the benchmark measures rapidocr against; wqy fonts draw the sample portals' scans.
+converters:
+	@command -v soffice >/dev/null 2>&1 && command -v tesseract >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-microhei >/dev/null) \
+	      || echo "warning: could not install LibreOffice/tesseract; .doc/.wps/.rtf tests will be skipped"; \
+	  else echo "warning: LibreOffice missing and not root; .doc/.wps/.rtf tests will be skipped"; fi; }
+
+test: $(STAMP) browser services converters
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -6,6 +6,11 @@
 
 `parse` never raises for bad input: what went wrong is in Report.status and
 Report.problems. An exception out of parsers/ is a bug.
+
+Forms that need a tool first (archive/convert.py, archive/ocr.py at the edge) come with
+what the tool derived: `converted`, the DOCX LibreOffice made of a .doc/.wps/.rtf, and
+`ocr`, the OCR result of an image or of a PDF's scanned pages. Without it such a file is
+a failed report that says which tool it needs.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from parsers.sniff import detect_format
 
 __all__ = ["parse", "Report", "detect_format", "decode_text"]
 
-UNSUPPORTED = ("doc", "wps", "ofd", "xls", "xlsx", "rtf", "image")
+# Formats read only through what a converter made of them (archive.convert).
+CONVERTED = ("doc", "wps", "rtf")
+UNSUPPORTED = ("ofd",)
 
 
-def parse(data: bytes, name: str = "", content_type: str | None = None) -> Report:
+def parse(data: bytes, name: str = "", content_type: str | None = None, converted: bytes | None = None,
+          ocr: bytes | dict | None = None) -> Report:
     """Sniff the format, build a Document, read the Report. Never raises for bad input."""
     from parsers import document as documents
 
@@ -30,10 +38,20 @@ def parse(data: bytes, name: str = "", content_type: str | None = None) -> Repor
             return failed_report("empty file")
         if kind in UNSUPPORTED:
             return failed_report(f"unsupported format: {kind} (not yet read)")
-        if kind == "html":
+        if kind in CONVERTED:
+            if converted is None:
+                return failed_report(f"{kind} file: needs conversion to DOCX (LibreOffice), none given")
+            document = documents.document_from_docx(converted)
+        elif kind == "image":
+            if ocr is None:
+                return failed_report("image: needs OCR, none given")
+            document = documents.document_from_ocr(ocr)
+        elif kind in ("xls", "xlsx"):
+            document = documents.document_from_sheet(data)
+        elif kind == "html":
             document = documents.document_from_html(data, url=name, content_type=content_type)
         elif kind == "pdf":
-            document = documents.document_from_pdf(data)
+            document = documents.document_from_pdf(data, ocr=ocr)
         elif kind == "docx":
             document = documents.document_from_docx(data)
         elif kind == "text":

@@ -92,6 +92,19 @@ def expand_spans(rows: list[list[tuple[str, int, int]]]) -> list[list[Cell]]:
     return [[grid.get((r, c), Cell("", spanned=True)) for c in range(width)] for r in range(height)]
 
 
+def append_page(document: Document, blocks: list[Block]) -> None:
+    """A page's blocks after the previous page's. A table that opens the page continues the
+    table that closed the previous one when their column counts agree (Word and WPS do not
+    repeat the header on the next page)."""
+    previous = document.blocks[-1] if document.blocks and isinstance(document.blocks[-1], Table) else None
+    for index, block in enumerate(blocks):
+        if (index == 0 and previous is not None and isinstance(block, Table) and block.rows and previous.rows
+                and len(block.rows[0]) == len(previous.rows[0])):
+            previous.rows.extend(block.rows)
+            continue
+        document.blocks.append(block)
+
+
 def document_from_html(data: bytes, url: str = "", content_type: str | None = None) -> Document:
     from parsers.html_document import document_from_html as build
 
@@ -104,8 +117,20 @@ def document_from_text(text: str) -> Document:
     return build(text)
 
 
-def document_from_pdf(data: bytes) -> Document:
+def document_from_pdf(data: bytes, ocr: dict | None = None) -> Document:
     from parsers.pdf_document import document_from_pdf as build
+
+    return build(data, ocr=ocr)
+
+
+def document_from_ocr(data: bytes | dict) -> Document:
+    from parsers.ocr_document import document_from_ocr as build
+
+    return build(data)
+
+
+def document_from_sheet(data: bytes) -> Document:
+    from parsers.sheet_document import document_from_sheet as build
 
     return build(data)
 

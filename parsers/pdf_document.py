@@ -4,8 +4,9 @@ pdfplumber (built on pdfminer.six) finds ruled tables; the text outside the tabl
 paragraphs in reading order (top to bottom per page). A table continued on the next page
 is merged with its first part when the column count agrees. When pdfminer only yields
 `(cid:NNN)` glyph ids, pypdfium2's text is used instead (tables are then read from the
-text lines). Fewer than ~50 characters a page means a scanned image: failed with that
-reason. Pure: bytes in, Document out, never raises.
+text lines). A page with fewer than ~50 characters is a scanned image: read from the
+OCR result when one is given (archive.ocr), else named in the problems (all pages: failed).
+Pure: bytes in, Document out, never raises.
 """
 
 from __future__ import annotations
@@ -60,12 +61,42 @@ def _pdfium_document(data: bytes, document: Document) -> Document:
     return document
 
 
-def document_from_pdf(data: bytes) -> Document:
+def _is_scanned(page) -> bool:
+    """Too little text layer and an image on it: a scan. (A nearly empty page without an
+    image is a blank or short page, read as text.)"""
+    return len(page.chars) < SCANNED_CHARS_PER_PAGE and bool(page.images)
+
+
+def scanned_pages(data: bytes) -> list[int]:
+    """Pages (0-based) that are scans: what OCR must read. Empty for a PDF that cannot be
+    opened (document_from_pdf says why)."""
+    try:
+        import pdfplumber
+
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            return [index for index, page in enumerate(pdf.pages) if _is_scanned(page)]
+    except Exception:  # noqa: BLE001 - broken or encrypted: document_from_pdf reports it
+        return []
+
+
+def _ocr_pages(ocr: dict | None) -> dict[int, dict]:
+    from parsers.ocr_document import read_ocr
+
+    return {page.get("page", 0): page for page in read_ocr(ocr)["pages"]} if ocr else {}
+
+
+def document_from_pdf(data: bytes, ocr: dict | bytes | None = None) -> Document:
+    """`ocr` is archive.ocr's result for the scanned pages: a page with no text layer is
+    read from it, the others from their text, so a half-scanned PDF is read both ways."""
+    from parsers.document import append_page
+    from parsers.ocr_document import page_blocks
+
     document = Document()
     try:
         import pdfplumber
         from pdfminer.pdfdocument import PDFPasswordIncorrect
 
+        ocr_pages = _ocr_pages(ocr)
         try:
             pdf = pdfplumber.open(io.BytesIO(data))
         except PDFPasswordIncorrect:
@@ -78,10 +109,16 @@ def document_from_pdf(data: bytes) -> Document:
                 document.failed = True
                 document.problems.append("PDF has no pages")
                 return document
-            chars = 0
             cid_glyphs = 0
             pages_read = []
-            for page in pdf.pages:
+            unread: list[int] = []
+            for number, page in enumerate(pdf.pages):
+                if _is_scanned(page):
+                    if number in ocr_pages:
+                        pages_read.append((page_blocks(ocr_pages[number]), None))
+                    else:
+                        unread.append(number + 1)
+                    continue
                 found = page.find_tables()
                 boxes = [table.bbox for table in found]
                 placed: list[tuple[float, object]] = []
@@ -98,32 +135,31 @@ def document_from_pdf(data: bytes) -> Document:
 
                 text_page = page.filter(outside) if boxes else page
                 lines = [line for line in text_page.extract_text_lines(return_chars=False) if clean_text(line["text"])]
-                chars += len(page.chars)
                 cid_glyphs += sum(len(_CID_RE.findall(line["text"])) for line in lines)
                 pages_read.append((placed, lines))
-            all_lines = [line for _, lines in pages_read for line in lines]
-            left = min((line["x0"] for line in all_lines), default=0.0)
-            right = max((line["x1"] for line in all_lines), default=0.0)
-            previous_table: Table | None = None
-            for placed, lines in pages_read:
-                placed = placed + _paragraphs(lines, right, left)
-                placed.sort(key=lambda item: item[0])
-                for index, (_, block) in enumerate(placed):
-                    if (index == 0 and isinstance(block, Table) and previous_table is not None
-                            and len(block.rows[0]) == len(previous_table.rows[0])):
-                        previous_table.rows.extend(block.rows)  # continued from the previous page
-                        continue
-                    document.blocks.append(block)
-                previous_table = document.blocks[-1] if document.blocks and isinstance(document.blocks[-1], Table) else None
-            if chars < SCANNED_CHARS_PER_PAGE * pages:
+            if len(unread) == pages or sum(len(page.chars) for page in pdf.pages) < SCANNED_CHARS_PER_PAGE * pages \
+                    and not ocr_pages:
                 document.failed = True
-                document.blocks = []
                 document.problems.append(
-                    f"scanned PDF (no text layer): {chars} characters over {pages} page(s); needs OCR")
+                    f"scanned PDF (no text layer on {len(unread) or pages} of its {pages} page(s)); needs OCR")
                 return document
-            if cid_glyphs > 20:
+            if unread:
+                document.problems.append(f"scanned page(s) {', '.join(map(str, unread))} not read (no OCR)")
+            if cid_glyphs > 20 and not ocr_pages:
                 document.blocks = []
                 return _pdfium_document(data, document)
+            all_lines = [line for _, lines in pages_read if lines for line in lines]
+            left = min((line["x0"] for line in all_lines), default=0.0)
+            right = max((line["x1"] for line in all_lines), default=0.0)
+            for placed, lines in pages_read:
+                if lines is None:  # an OCR'd page: its blocks are in order already
+                    append_page(document, placed)
+                    continue
+                placed = placed + _paragraphs(lines, right, left)
+                placed.sort(key=lambda item: item[0])
+                append_page(document, [block for _, block in placed])
+            if ocr_pages:
+                document.metadata["ocr_pages"] = ",".join(str(number + 1) for number in sorted(ocr_pages))
             metadata = pdf.metadata or {}
             if isinstance(metadata.get("Title"), str) and metadata["Title"].strip():
                 document.metadata["ArticleTitle"] = metadata["Title"].strip()

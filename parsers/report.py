@@ -19,6 +19,7 @@ from parsers.labels import clean_text, normalise_text
 from parsers.metadata import YEAR_RE, agency_from_title, find_title, level_of, parse_date, published_in_text
 from parsers.sections import block_text, drop_chrome, section_text, split_sections
 from parsers.legacy import is_legacy_layout, read_legacy
+from parsers.ocr_document import DOUBTFUL_SCORE, ocr_score
 from parsers.tables import TableReading, read_table2, read_table3, read_table4
 
 @dataclass
@@ -32,6 +33,7 @@ class Cell:
     printed: str | None = None
     flag: str | None = None
     reason: str | None = None
+    confidence: float | None = None  # the OCR box score, for a number read from a scan
 
 
 @dataclass
@@ -160,7 +162,11 @@ def _record(report: Report, table: str, row: str, col: str, number, row_reason: 
         report.cells.append(Cell(table, row, col, None, None, None, row_reason))
     else:
         reason = number.reason or (row_reason if number.value is None else None)
-        report.cells.append(Cell(table, row, col, number.value, number.printed, number.flag, reason))
+        score = ocr_score(number.printed)
+        flag = "ocr_doubtful" if score is not None and score < DOUBTFUL_SCORE and number.value is not None \
+            else number.flag
+        printed = None if number.printed is None else str(number.printed)
+        report.cells.append(Cell(table, row, col, number.value, printed, flag, reason, score))
 
 
 LEGACY_REASON = "pre-2020 layout: the 2021 template's tables do not exist in this report"

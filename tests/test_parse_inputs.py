@@ -111,12 +111,22 @@ def test_detect_format(data, name, content_type, expected):
     assert detect_format(data, name, content_type) == expected
 
 
-@pytest.mark.parametrize("kind", ["wps", "doc", "xls", "rtf", "image"])
-def test_unsupported_formats_fail_with_reason(kind):
+@pytest.mark.parametrize("kind, reason", [
+    ("wps", "wps file: needs conversion to DOCX (LibreOffice), none given"),
+    ("doc", "doc file: needs conversion to DOCX (LibreOffice), none given"),
+    ("rtf", "rtf file: needs conversion to DOCX (LibreOffice), none given"),
+    ("image", "image: needs OCR, none given"),
+])
+def test_forms_needing_a_tool_fail_with_the_tool_they_need(kind, reason):
     data = {"rtf": b"{\\rtf1 x}", "image": b"\x89PNG\r\n\x1a\n" + b"\0" * 20}.get(
         kind, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64)
     report = parsers.parse(data, name=f"a.{kind}")
-    assert report.status == "failed" and "unsupported format" in report.problems[0]
+    assert report.status == "failed" and report.problems == [reason]
+
+
+def test_broken_spreadsheet_fails_with_reason():
+    report = parsers.parse(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, name="a.xls")
+    assert report.status == "failed" and report.problems[0].startswith("spreadsheet unreadable: ")
 
 
 def _pdf(encrypt: str | None = None, text: bool = True) -> bytes:

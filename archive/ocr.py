@@ -1,0 +1,268 @@
+"""OCR of scanned pages and image attachments: rapidocr (PP-OCR models shipped in its wheel).
+
+May touch: a temporary folder of its own and a child process; nothing in DIR.
+
+Why a child process: OCR is seconds a page and an engine can hang or run out of memory on
+a hostile image, so `ocr_pages` starts `python -m archive.ocr` in its own session with a
+time limit and kills its whole process group at the limit; the load goes on with the
+reason. The child renders the pages (pypdfium2 for PDFs, Pillow for images), straightens a
+skewed or sideways page, finds the table's ruling lines (OpenCV morphology) and writes
+every text box with its confidence. What it writes is the OCR result stored as a WARC
+conversion record (OCR_CONTENT_TYPE); parsers.ocr_document turns it into a Document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from parsers.ocr_document import OCR_CONTENT_TYPE
+
+DPI = 200
+TIME_LIMIT = 60 * 10  # seconds for one file (one page is ~6 s on one core)
+SECONDS_PER_PAGE = 60
+# A box below this text score is dropped as noise; between it and parsers' DOUBTFUL_SCORE it
+# is kept and its numbers flagged.
+MIN_SCORE = 0.3
+
+
+@dataclass
+class OcrResult:
+    data: bytes | None  # OCR_CONTENT_TYPE JSON, None when it failed
+    reason: str | None
+    seconds: float
+    tool: str
+
+
+def engine_version() -> str:
+    from importlib.metadata import version
+
+    try:
+        return f"rapidocr {version('rapidocr')} (onnxruntime {version('onnxruntime')})"
+    except Exception:  # noqa: BLE001 - not installed: the reason says so when it is used
+        return "rapidocr (not installed)"
+
+
+def ocr_pages(data: bytes, kind: str, pages: list[int] | None = None, time_limit: float | None = None,
+              threads: int = 1) -> OcrResult:
+    """OCR `pages` (0-based; None = all) of a PDF or image payload in a child process."""
+    tool = engine_version()
+    started = time.monotonic()
+    count = len(pages) if pages else 1
+    limit = time_limit or min(TIME_LIMIT, 30 + SECONDS_PER_PAGE * count)
+    with tempfile.TemporaryDirectory(prefix="ogi-ocr-") as folder:
+        source = Path(folder) / ("input.pdf" if kind == "pdf" else "input.img")
+        source.write_bytes(data)
+        output = Path(folder) / "ocr.json"
+        command = [sys.executable, "-m", "archive.ocr", str(source), str(output), "--kind", kind,
+                   "--threads", str(threads)]
+        if pages is not None:
+            command += ["--pages", ",".join(str(page) for page in pages)]
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONWARNINGS": "ignore"}
+        outcome = run_limited(command, limit, env=env)
+        seconds = time.monotonic() - started
+        if outcome.reason:
+            return OcrResult(None, f"{tool}: {outcome.reason}", seconds, tool)
+        if not output.exists():
+            return OcrResult(None, f"{tool}: wrote no result", seconds, tool)
+        return OcrResult(output.read_bytes(), None, seconds, tool)
+
+
+@dataclass
+class Outcome:
+    returncode: int | None
+    stderr: str
+    reason: str | None  # None when the command exited 0 in time
+
+
+def run_limited(command: list[str], limit: float, env: dict | None = None, cwd: str | None = None) -> Outcome:
+    """Run a converter in its own session; at `limit` seconds kill its whole process group
+    (LibreOffice forks soffice.bin, which a plain kill would leave running)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               start_new_session=True, env=env, cwd=cwd)
+    try:
+        _, stderr = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        process.communicate()
+        return Outcome(None, "", f"killed at its time limit of {limit:.0f} s")
+    finally:
+        _kill_group(process)  # anything it left behind in its session
+    text = (stderr or b"").decode("utf-8", "replace").strip()
+    if process.returncode != 0:
+        last = text.splitlines()[-1][:200] if text else ""
+        return Outcome(process.returncode, text, f"exit status {process.returncode}" + (f": {last}" if last else ""))
+    return Outcome(0, text, None)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --- the child process -----------------------------------------------------------------
+
+
+def _page_images(path: Path, kind: str, pages: list[int] | None):
+    """(page number, RGB numpy array) for each page asked for."""
+    import numpy
+    from PIL import Image, ImageSequence
+
+    if kind == "pdf":
+        import pypdfium2
+
+        pdf = pypdfium2.PdfDocument(str(path))
+        try:
+            for number in pages if pages is not None else range(len(pdf)):
+                image = pdf[number].render(scale=DPI / 72).to_pil().convert("RGB")
+                yield number, numpy.asarray(image)
+        finally:
+            pdf.close()
+        return
+    with Image.open(path) as image:
+        for number, frame in enumerate(ImageSequence.Iterator(image)):
+            if pages is None or number in pages:
+                yield number, numpy.asarray(frame.convert("RGB"))
+
+
+def _skew_degrees(gray) -> float:
+    """The page's skew from its long near-horizontal strokes (table rules, text lines)."""
+    import cv2
+    import numpy
+
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    width = gray.shape[1]
+    lines = cv2.HoughLinesP(binary, 1, numpy.pi / 1800, threshold=200, minLineLength=width // 4, maxLineGap=10)
+    if lines is None:
+        return 0.0
+    angles = [numpy.degrees(numpy.arctan2(y2 - y1, x2 - x1)) for x1, y1, x2, y2 in lines.reshape(-1, 4)]
+    angles = [angle for angle in angles if abs(angle) < 10]
+    return float(numpy.median(angles)) if angles else 0.0
+
+
+def _straighten(image):
+    import cv2
+
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    angle = _skew_degrees(gray)
+    if abs(angle) < 0.05:
+        return image, 0.0
+    height, width = gray.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                          borderValue=(255, 255, 255)), angle
+
+
+def _rule_mask(image):
+    """The ruling lines' pixels, by opening the inverted page with long thin kernels (text
+    strokes are too short to survive): one mask each for horizontal and vertical rules."""
+    import cv2
+
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    height, width = gray.shape
+    masks = {}
+    for name, kernel in (("h", (max(40, width // 25), 1)), ("v", (1, max(40, height // 60)))):
+        element = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+        opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, element)
+        masks[name] = cv2.dilate(opened, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    return masks
+
+
+def _rules(masks: dict) -> dict:
+    """Ruling lines as segments: horizontal [x0, y, x1] and vertical [x, y0, y1]."""
+    import cv2
+
+    found: dict[str, list] = {"h": [], "v": []}
+    for name, mask in masks.items():
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            x, y, w, h = cv2.boundingRect(contour)
+            found[name].append([int(x), int(y + h // 2), int(x + w)] if name == "h"
+                               else [int(x + w // 2), int(y), int(y + h)])
+    return found
+
+
+def _erased(image, masks: dict):
+    """The page with its rules painted white: text touching a cell's border is then found
+    (measured: the detector misses short header words like 尚未 beside a rule)."""
+    clean = image.copy()
+    clean[(masks["h"] | masks["v"]) > 0] = 255
+    return clean
+
+
+def _words(engine, image) -> list[dict]:
+    result = engine(image)
+    if result.boxes is None:
+        return []
+    return [{"box": [[round(float(x), 1), round(float(y), 1)] for x, y in box], "text": text,
+             "score": round(float(score), 4)}
+            for box, text, score in zip(result.boxes, result.txts, result.scores)]
+
+
+def _sideways(words: list[dict]) -> bool:
+    """Most boxes far taller than wide: the page was scanned on its side."""
+    def tall(word):
+        (x0, y0), _, (x2, y2), _ = word["box"]
+        return abs(y2 - y0) > 2 * abs(x2 - x0)
+    return len(words) >= 5 and sum(map(tall, words)) > len(words) / 2
+
+
+def _score(words: list[dict]) -> float:
+    return sum(word["score"] * len(word["text"]) for word in words)
+
+
+def _ocr_page(engine, image) -> dict:
+    import numpy
+
+    image, skew = _straighten(image)  # cheap: before the OCR, so a page is read once
+    masks = _rule_mask(image)
+    rotated, words = 0, _words(engine, _erased(image, masks))
+    if _sideways(words):
+        rotated, words = max(((turns * 90, _words(engine, _erased(numpy.rot90(image, turns).copy(),
+                                                                   _rule_mask(numpy.rot90(image, turns).copy()))))
+                              for turns in (1, 3)), key=lambda item: _score(item[1]))
+        image = numpy.rot90(image, rotated // 90).copy()
+        masks = _rule_mask(image)
+    height, width = image.shape[:2]
+    return {"width": width, "height": height, "rotated": rotated, "deskewed_degrees": round(skew, 3),
+            "rules": _rules(masks), "words": words}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import logging
+
+    parser = argparse.ArgumentParser(prog="python -m archive.ocr")
+    parser.add_argument("source")
+    parser.add_argument("output")
+    parser.add_argument("--kind", default="image")
+    parser.add_argument("--pages", default=None)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)
+    from rapidocr import RapidOCR
+
+    engine = RapidOCR(params={"Global.log_level": "error", "Global.text_score": MIN_SCORE,
+                              "Global.use_cls": False,  # sideways pages are turned here, by score
+                              "EngineConfig.onnxruntime.intra_op_num_threads": args.threads,
+                              "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+    pages = [int(page) for page in args.pages.split(",")] if args.pages else None
+    result = {"content_type": OCR_CONTENT_TYPE, "engine": engine_version(), "dpi": DPI, "pages": []}
+    for number, image in _page_images(Path(args.source), args.kind, pages):
+        result["pages"].append({"page": number, **_ocr_page(engine, image)})
+    Path(args.output).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
