@@ -98,10 +98,13 @@ class ParsedCapture:
         return status_rank(self.status, sum(1 for cell in self.cells if getattr(cell, "value", None) is not None))
 
 
-def parse_capture(parse: Callable, payload: bytes, url: str, content_type: str | None) -> ParsedCapture:
+def parse_capture(parse: Callable, payload: bytes, url: str, content_type: str | None,
+                  **derived) -> ParsedCapture:
     """Run the parser. It never raises for bad input (parsers.parse has the one catch-all);
-    if it raises anyway, that is a bug, and the run loop records it as this capture's error."""
-    report = parse(payload, url, content_type)
+    if it raises anyway, that is a bug, and the run loop records it as this capture's error.
+    `derived` (converted=…, ocr=…: archive.derive) is passed only when there is some, so a
+    parser that reads only bytes still plugs in."""
+    report = parse(payload, url, content_type, **derived)
     return ParsedCapture(fields=report.to_json(), cells=list(report.cells))
 
 
@@ -145,7 +148,7 @@ def check_rows(report_id: int, checks: list[dict]) -> list[tuple]:
 def cell_rows(report_id: int, cells: list) -> list[tuple]:
     return [
         (report_id, cell.table, cell.row_key, cell.col_key or "", _plain(cell.value),
-         cell.printed, cell.flag, cell.reason)
+         cell.printed, cell.flag, cell.reason, getattr(cell, "confidence", None))
         for cell in cells
     ]
 
@@ -189,8 +192,8 @@ def _report_fields(parsed: ParsedCapture, capture: sqlite3.Row) -> dict:
 
 def _write_content(conn: sqlite3.Connection, report_id: int, parsed: ParsedCapture, row: dict) -> None:
     conn.executemany(
-        "insert or ignore into report_cells (report_id, table_name, row_key, col_key, value, printed, flag, reason)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?)", cell_rows(report_id, parsed.cells))
+        "insert or ignore into report_cells (report_id, table_name, row_key, col_key, value, printed, flag, reason,"
+        " confidence) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", cell_rows(report_id, parsed.cells))
     conn.executemany(
         "insert into checks (report_id, rule, scope, passed, expected, actual, detail) values (?, ?, ?, ?, ?, ?, ?)",
         check_rows(report_id, parsed.fields.get("checks")))
@@ -248,13 +251,15 @@ def _current_by_key(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
 class Loader:
     """Attributes captures to report versions in one database; one instance per load."""
 
-    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, parse: Callable):
+    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, parse: Callable, deriver=None):
         self.conn = conn
         self.warc_dir = warc_dir
         self.parse = parse
+        self.deriver = deriver  # archive.derive.Deriver; None: parse the bytes alone
         self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
                         "unchanged": 0, "errors": 0,
-                        "cells": 0, "gone": 0}
+                        "cells": 0, "gone": 0, "conversions_made": 0, "conversions_reused": 0,
+                        "conversions_failed": 0}
 
     # one capture ---------------------------------------------------------------------
     def load_capture(self, capture: sqlite3.Row) -> str:
@@ -268,8 +273,11 @@ class Loader:
             return "unchanged"
 
         response = self.read(capture)
-        parsed = parse_capture(self.parse, response.payload, capture["url"],
-                               response.content_type or capture["content_type"])
+        content_type = response.content_type or capture["content_type"]
+        inputs = self.derive(capture, response.payload, content_type)
+        parsed = parse_capture(self.parse, response.payload, capture["url"], content_type, **inputs.kwargs)
+        if inputs.problems:  # the tool's own reason first: it is why the report is failed
+            parsed.fields["problems"] = inputs.problems + list(parsed.fields.get("problems") or [])
 
         key = report_key(capture["portal_id"], parsed.fields.get("agency"), parsed.fields.get("year"))
         form = source_form(capture["url"], capture["content_type"])
@@ -347,6 +355,22 @@ class Loader:
         return "source"
 
     # reading and errors -----------------------------------------------------------------
+    def derive(self, capture: sqlite3.Row, payload: bytes, content_type: str | None):
+        """The conversion or OCR the payload needs (archive.derive), kept or reused."""
+        from archive.derive import Inputs
+
+        if self.deriver is None:
+            return Inputs()
+        response_id = capture["refers_to"] if capture["record_type"] == "revisit" else capture["warc_record_id"]
+        inputs = self.deriver.inputs(capture["url"], payload, content_type, capture["payload_sha256"],
+                                     response_id)
+        self.summary["conversions_made"] += inputs.made
+        self.summary["conversions_reused"] += inputs.reused
+        for problem in inputs.problems:
+            self.summary["conversions_failed"] += 1
+            self.record_error(capture, "conversion", problem)
+        return inputs
+
     def read(self, capture: sqlite3.Row):
         from archive.captures import read_capture  # the crawler side's revisit-aware reader
 
@@ -464,10 +488,13 @@ def forget_loaded(conn: sqlite3.Connection) -> None:
     conn.execute("commit")
 
 
-def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = False) -> dict:
+def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = False,
+                 convert: bool = True, ocr_threads: int = 1) -> dict:
     """Load every not-yet-loaded report capture of DIR into DIR/ogi.db; return counts.
 
     `parse` defaults to parsers.parse(data, name, content_type); loading twice adds nothing.
+    `convert` runs LibreOffice and OCR on the payloads that need them (archive.derive),
+    reusing the conversions already archived; `ocr_threads` is OCR's thread count.
     `rebuild` re-parses every capture with the current parser: the derived tables are
     rebuilt from the captures in capture order, so versions and first/last sightings come
     out as they were seen.
@@ -483,7 +510,16 @@ def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = 
     try:
         if rebuild:
             forget_loaded(conn)
-        summary = Loader(conn, data_dir / "warc", parse).run()
+        deriver = None
+        if convert:
+            from archive.derive import Deriver
+
+            deriver = Deriver(conn, data_dir / "warc", ocr_threads=ocr_threads)
+        try:
+            summary = Loader(conn, data_dir / "warc", parse, deriver).run()
+        finally:
+            if deriver is not None:
+                deriver.close()
         conn.execute("pragma wal_checkpoint(truncate)")  # `ogi serve` opens the file immutable
         return summary
     finally:

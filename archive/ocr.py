@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from archive.convert import Derived, run_limited
 from parsers.ocr_document import OCR_CONTENT_TYPE
 
 DPI = 200
@@ -31,14 +29,6 @@ SECONDS_PER_PAGE = 60
 # A box below this text score is dropped as noise; between it and parsers' DOUBTFUL_SCORE it
 # is kept and its numbers flagged.
 MIN_SCORE = 0.3
-
-
-@dataclass
-class OcrResult:
-    data: bytes | None  # OCR_CONTENT_TYPE JSON, None when it failed
-    reason: str | None
-    seconds: float
-    tool: str
 
 
 def engine_version() -> str:
@@ -51,7 +41,7 @@ def engine_version() -> str:
 
 
 def ocr_pages(data: bytes, kind: str, pages: list[int] | None = None, time_limit: float | None = None,
-              threads: int = 1) -> OcrResult:
+              threads: int = 1) -> Derived:
     """OCR `pages` (0-based; None = all) of a PDF or image payload in a child process."""
     tool = engine_version()
     started = time.monotonic()
@@ -69,44 +59,10 @@ def ocr_pages(data: bytes, kind: str, pages: list[int] | None = None, time_limit
         outcome = run_limited(command, limit, env=env)
         seconds = time.monotonic() - started
         if outcome.reason:
-            return OcrResult(None, f"{tool}: {outcome.reason}", seconds, tool)
+            return Derived(None, f"{tool}: {outcome.reason}", seconds, tool, OCR_CONTENT_TYPE)
         if not output.exists():
-            return OcrResult(None, f"{tool}: wrote no result", seconds, tool)
-        return OcrResult(output.read_bytes(), None, seconds, tool)
-
-
-@dataclass
-class Outcome:
-    returncode: int | None
-    stderr: str
-    reason: str | None  # None when the command exited 0 in time
-
-
-def run_limited(command: list[str], limit: float, env: dict | None = None, cwd: str | None = None) -> Outcome:
-    """Run a converter in its own session; at `limit` seconds kill its whole process group
-    (LibreOffice forks soffice.bin, which a plain kill would leave running)."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                               start_new_session=True, env=env, cwd=cwd)
-    try:
-        _, stderr = process.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        process.communicate()
-        return Outcome(None, "", f"killed at its time limit of {limit:.0f} s")
-    finally:
-        _kill_group(process)  # anything it left behind in its session
-    text = (stderr or b"").decode("utf-8", "replace").strip()
-    if process.returncode != 0:
-        last = text.splitlines()[-1][:200] if text else ""
-        return Outcome(process.returncode, text, f"exit status {process.returncode}" + (f": {last}" if last else ""))
-    return Outcome(0, text, None)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+            return Derived(None, f"{tool}: wrote no result", seconds, tool, OCR_CONTENT_TYPE)
+        return Derived(output.read_bytes(), None, seconds, tool, OCR_CONTENT_TYPE)
 
 
 # --- the child process -----------------------------------------------------------------
@@ -162,16 +118,18 @@ def _straighten(image):
                           borderValue=(255, 255, 255)), angle
 
 
-def _rule_mask(image):
+def _rule_mask(image, shortest: int = 60):
     """The ruling lines' pixels, by opening the inverted page with long thin kernels (text
-    strokes are too short to survive): one mask each for horizontal and vertical rules."""
+    strokes are too short to survive): one mask each for horizontal and vertical rules.
+    A vertical rule is found down to a 60th of the page (one table row); what is erased
+    before OCR must be longer (a 25th), or the long stroke of a title's 中 goes with it."""
     import cv2
 
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
     height, width = gray.shape
     masks = {}
-    for name, kernel in (("h", (max(40, width // 25), 1)), ("v", (1, max(40, height // 60)))):
+    for name, kernel in (("h", (max(40, width // 25), 1)), ("v", (1, max(40, height // shortest)))):
         element = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
         opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, element)
         masks[name] = cv2.dilate(opened, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
@@ -192,9 +150,10 @@ def _rules(masks: dict) -> dict:
     return found
 
 
-def _erased(image, masks: dict):
+def _erased(image):
     """The page with its rules painted white: text touching a cell's border is then found
     (measured: the detector misses short header words like 尚未 beside a rule)."""
+    masks = _rule_mask(image, shortest=25)
     clean = image.copy()
     clean[(masks["h"] | masks["v"]) > 0] = 255
     return clean
@@ -225,14 +184,12 @@ def _ocr_page(engine, image) -> dict:
     import numpy
 
     image, skew = _straighten(image)  # cheap: before the OCR, so a page is read once
-    masks = _rule_mask(image)
-    rotated, words = 0, _words(engine, _erased(image, masks))
+    rotated, words = 0, _words(engine, _erased(image))
     if _sideways(words):
-        rotated, words = max(((turns * 90, _words(engine, _erased(numpy.rot90(image, turns).copy(),
-                                                                   _rule_mask(numpy.rot90(image, turns).copy()))))
+        rotated, words = max(((turns * 90, _words(engine, _erased(numpy.rot90(image, turns).copy())))
                               for turns in (1, 3)), key=lambda item: _score(item[1]))
         image = numpy.rot90(image, rotated // 90).copy()
-        masks = _rule_mask(image)
+    masks = _rule_mask(image)
     height, width = image.shape[:2]
     return {"width": width, "height": height, "rotated": rotated, "deskewed_degrees": round(skew, 3),
             "rules": _rules(masks), "words": words}

@@ -385,3 +385,34 @@ def _summary_problems(db: sqlite_utils.Database) -> None:
     db.execute("alter table current_reports add column problems text")
     db.execute("update current_reports set problems = (select problems from reports where reports.id = current_reports.id)")
     _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems"))
+
+
+@migration("0007_conversions_and_cell_confidence")
+def _conversions(db: sqlite_utils.Database) -> None:
+    """What LibreOffice and OCR derived from a payload: an index of the WARC conversion
+    records under warc/conversions/, one per (payload, tool kind, pages), so a rebuild
+    reads them again instead of redoing minutes of OCR. Not derived by `ogi load` in the
+    sense of DERIVED_TABLES: `--rebuild` keeps it. report_cells.confidence is the OCR
+    score of a number read from a scan."""
+    db["conversions"].create(
+        {
+            "id": int,
+            "source_sha256": str,  # the payload converted (report_sources.payload_sha256)
+            "kind": str,  # docx | ocr
+            "pages": str,  # PDF pages OCR read, '' for all
+            "tool": str,  # name and version
+            "content_type": str,
+            "source_url": str,
+            "refers_to": str,  # WARC-Record-ID of the response record converted
+            "warc_file": str,  # under warc/conversions/
+            "warc_offset": int,
+            "warc_length": int,
+            "record_id": str,
+            "sha256": str,
+            "seconds": float,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["conversions"].create_index(["source_sha256", "kind", "pages"], unique=True)
+    db.execute("alter table report_cells add column confidence real")

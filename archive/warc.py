@@ -67,6 +67,14 @@ OGI_FIELDS = {
     "run_id": "Ogi-Run",  # the crawl_runs.id of the database that wrote it (a grouping key)
 }
 
+# Fields of a `conversion` record: the tool that derived it and how (archive.derive).
+CONVERSION_FIELDS = {
+    "tool": "Ogi-Tool",  # name and version, e.g. "LibreOffice 7.4.7.2"
+    "source_sha256": "Ogi-Source-Sha256",  # the payload it was derived from
+    "pages": "Ogi-Pages",  # the PDF pages OCR read (0-based, comma-separated); absent: all
+    "seconds": "Ogi-Seconds",
+}
+
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
@@ -275,6 +283,33 @@ class WarcWriter:
             self.close()
         return location
 
+    def write_conversion(self, url: str, refers_to: str | None, payload: bytes, content_type: str,
+                         fields: dict) -> RecordLocation:
+        """Write a `conversion` record: what a tool (LibreOffice, OCR) derived from the
+        response record `refers_to` of `url`. `fields` ({CONVERSION_FIELDS key: value})
+        name the tool, its version and its time, so a reader sees exactly where a text came from."""
+        if self._file is None:
+            self._open()
+        digest_hex = sha256_hex(payload)
+        headers = {"WARC-Date": warc_date(None), "Content-Type": content_type,
+                   "WARC-Payload-Digest": warc_digest(digest_hex)}
+        if refers_to:
+            headers["WARC-Refers-To"] = refers_to
+        record = self._writer.create_warc_record(url, "conversion", payload=io.BytesIO(payload),
+                                                 length=len(payload), warc_headers_dict=headers)
+        for key, value in fields.items():
+            if value is not None:
+                record.rec_headers.add_header(CONVERSION_FIELDS[key], field_value(value))
+        offset = self._file.tell()
+        self._writer.write_record(record)
+        self._flush()
+        end = self._file.tell()
+        location = RecordLocation(self._name, offset, end - offset, record.rec_headers.get_header("WARC-Record-ID"),
+                                  digest_hex, "conversion")
+        if end >= self.max_bytes:
+            self.close()
+        return location
+
     def _response_headers(self, status, reason, response_headers, payload) -> StatusAndHeaders:
         """The response's headers as received, except where they would misdescribe the
         stored block: chunking (already undone by the downloader) and a Content-Length
@@ -386,6 +421,18 @@ def read_record(warc_path: Path, offset: int, max_decoded: int = DECODED_MAX_BYT
                 refers_to_date=rh.get_header("WARC-Refers-To-Date"),
                 profile=rh.get_header("WARC-Profile"),
             )
+    raise ValueError(f"no WARC record at offset {offset} in {warc_path}")
+
+
+def read_conversion(warc_path: Path, offset: int) -> bytes:
+    """The payload of the conversion record at `offset` of `warc_path`."""
+    with open(warc_path, "rb") as stream:
+        stream.seek(offset)
+        for record in ArchiveIterator(stream):
+            if record.rec_type != "conversion":
+                raise ValueError(f"no conversion record at offset {offset} of {warc_path.name}: "
+                                 f"found a {record.rec_type} record")
+            return record.content_stream().read()
     raise ValueError(f"no WARC record at offset {offset} in {warc_path}")
 
 

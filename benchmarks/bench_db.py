@@ -177,7 +177,8 @@ def build_synthetic(data_dir: Path, count: int, batch: int = 2000) -> dict:
                 check_rows.append((report_id, rule, "total", passed, "10", "10" if passed else "12", None))
             fts_rows.append((report_id, bigram_text(title, agency, section_1, section_5, section_6)))
         conn.executemany(insert_report, reports)
-        conn.executemany("insert into report_cells values (?, ?, ?, ?, ?, ?, ?, ?)", cell_rows)
+        conn.executemany("insert into report_cells (report_id, table_name, row_key, col_key, value, printed, flag, reason)"
+                         " values (?, ?, ?, ?, ?, ?, ?, ?)", cell_rows)
         conn.executemany("insert into checks (report_id, rule, scope, passed, expected, actual, detail)"
                          " values (?, ?, ?, ?, ?, ?, ?)", check_rows)
         conn.executemany("insert into reports_fts (rowid, search_text) values (?, ?)", fts_rows)

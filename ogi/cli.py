@@ -101,10 +101,15 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def parse(file: Path, as_json: bool) -> None:
-    """Parse one report file (HTML, text, PDF, DOCX; format sniffed from its bytes and name)."""
+    """Parse one report file (HTML, text, PDF, DOCX, .doc/.wps/.rtf through LibreOffice, scans
+    and images through OCR, spreadsheets; format sniffed from its bytes and name)."""
+    from archive.derive import derive_once
     from parsers import parse as parse_report
 
-    report = parse_report(file.read_bytes(), name=file.name)
+    data = file.read_bytes()
+    inputs = derive_once(file.name, data)
+    report = parse_report(data, name=file.name, **inputs.kwargs)
+    report.problems[:0] = inputs.problems
     if report.status == "failed" and not has_any_number(report):
         reason = report.problems[0] if report.problems else "nothing recognised"
         click.echo(f"ogi parse: {file}: not a report: {reason}", err=True)
@@ -137,14 +142,19 @@ def format_report(report) -> str:
 @main.command()
 @DATA_OPTION
 @click.option("--rebuild", is_flag=True,
-              help="Forget what earlier loads derived and re-parse every capture with the current parser.")
-def load(data_dir: Path, rebuild: bool) -> None:
+              help="Forget what earlier loads derived and re-parse every capture with the current parser"
+                   " (conversions and OCR results already archived are reused).")
+@click.option("--no-convert", is_flag=True,
+              help="Do not run LibreOffice or OCR; files that need them load as failed reports saying so.")
+@click.option("--ocr-threads", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Threads for OCR of scanned pages.")
+def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int) -> None:
     """Parse archived report captures (from the WARCs, never the network) into reports, cells and checks."""
     from archive.load import load_archive
 
     if not (data_dir / "ogi.db").exists() and not (data_dir / "warc").exists():
         raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
-    summary = load_archive(data_dir, rebuild=rebuild)
+    summary = load_archive(data_dir, rebuild=rebuild, convert=not no_convert, ocr_threads=ocr_threads)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
 
 

@@ -72,8 +72,7 @@ def _joined(words: list[_Word]) -> OcrText:
     """Words of one cell in reading order: by line, then left to right; CJK joins without spaces."""
     if not words:
         return OcrText("", None)
-    pitch = median(word.height for word in words) or 1.0
-    ordered = sorted(words, key=lambda word: (round(word.cy / pitch), word.x0))
+    ordered = [word for line in _lines(words) for word in line]
     return OcrText("".join(word.text for word in ordered), min(word.score for word in words))
 
 

@@ -1,0 +1,120 @@
+"""What a payload needs before the parser can read it: a DOCX from LibreOffice, an OCR result.
+
+May touch: DIR/ogi.db (the `conversions` index, `errors` rows of stage "load" for a
+conversion that failed) and DIR/warc/conversions/*.warc.gz (new files only). Never the
+response records: the original bytes are never altered.
+
+Why keep what was derived: OCR is seconds a page and the conversion is evidence of which
+text every number came from, so each result is written once as a WARC `conversion`
+record (WARC-Refers-To the response record, the tool and its version in Ogi- fields) and
+indexed; the next load, `--rebuild` included, reads it back. A failure is not kept: a
+newer LibreOffice may read the file, so the next load tries again.
+
+Which payloads: parsers decides (sniff.detect_format; pdf_document.scanned_pages says
+which pages of a PDF are scans, so a half-scanned PDF OCRs only its scanned half).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from archive import convert, ocr
+from archive.warc import WarcWriter, read_conversion
+from parsers import CONVERTED, detect_format
+from parsers.pdf_document import scanned_pages
+
+CONVERSIONS_FOLDER = "conversions"  # under DIR/warc; not a crawl WARC (repair_warcs globs warc/*.warc.gz)
+
+
+@dataclass
+class Inputs:
+    """The parser's extra arguments for one payload, and why one could not be made."""
+
+    kwargs: dict = field(default_factory=dict)  # converted=… or ocr=…
+    problems: list[str] = field(default_factory=list)
+    reused: int = 0
+    made: int = 0
+
+
+@dataclass
+class Job:
+    kind: str  # docx | ocr: the conversions.kind
+    pages: str  # the PDF pages OCR reads, '' for all
+    argument: str  # the parsers.parse keyword it feeds
+    run: Callable[[], convert.Derived]
+
+
+def job_for(url: str, payload: bytes, content_type: str | None, ocr_threads: int = 1) -> Job | None:
+    """The tool a payload needs before it can be parsed, or None."""
+    kind = detect_format(payload, url, content_type)
+    if kind in CONVERTED:
+        return Job("docx", "", "converted", lambda: convert.to_docx(payload, kind))
+    if kind == "image":
+        return Job("ocr", "", "ocr", lambda: ocr.ocr_pages(payload, "image", threads=ocr_threads))
+    if kind == "pdf":
+        pages = scanned_pages(payload)
+        if pages:
+            return Job("ocr", ",".join(map(str, pages)), "ocr",
+                       lambda: ocr.ocr_pages(payload, "pdf", pages=pages, threads=ocr_threads))
+    return None
+
+
+def derive_once(name: str, payload: bytes, ocr_threads: int = 1) -> Inputs:
+    """The conversion a file outside any archive needs (`ogi parse`): made, not kept."""
+    job = job_for(name, payload, None, ocr_threads)
+    if job is None:
+        return Inputs()
+    result = job.run()
+    if result.data is None:
+        return Inputs(problems=[result.reason or f"{result.tool}: failed"])
+    return Inputs({job.argument: result.data}, made=1)
+
+
+class Deriver:
+    """One per load: finds or makes each payload's conversion and keeps new ones."""
+
+    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, ocr_threads: int = 1):
+        self.conn = conn
+        self.folder = Path(warc_dir) / CONVERSIONS_FOLDER
+        self.ocr_threads = ocr_threads
+        self._writer: WarcWriter | None = None
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    def inputs(self, url: str, payload: bytes, content_type: str | None, sha256: str,
+               record_id: str | None) -> Inputs:
+        job = job_for(url, payload, content_type, self.ocr_threads)
+        if job is None:
+            return Inputs()
+        found = self.conn.execute(
+            "select warc_file, warc_offset from conversions where source_sha256 = ? and kind = ? and pages = ?",
+            (sha256, job.kind, job.pages)).fetchone()
+        if found is not None:
+            return Inputs({job.argument: read_conversion(self.folder / found[0], found[1])}, reused=1)
+        result = job.run()
+        if result.data is None:
+            return Inputs(problems=[result.reason or f"{result.tool}: failed"])
+        self.keep(url, record_id, sha256, job.kind, job.pages, result)
+        return Inputs({job.argument: result.data}, made=1)
+
+    def keep(self, url: str, record_id: str | None, sha256: str, what: str, pages: str,
+             result: convert.Derived) -> None:
+        if self._writer is None:
+            self._writer = WarcWriter(self.folder, prefix="ogi-conversions")
+        location = self._writer.write_conversion(
+            url, record_id, result.data, result.content_type,
+            {"tool": result.tool, "source_sha256": sha256, "pages": pages or None,
+             "seconds": f"{result.seconds:.3f}"})
+        self.conn.execute(
+            "insert into conversions (source_sha256, kind, pages, tool, content_type, source_url, refers_to,"
+            " warc_file, warc_offset, warc_length, record_id, sha256, seconds, created_at)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha256, what, pages, result.tool, result.content_type, url, record_id, location.warc_file,
+             location.offset, location.length, location.record_id, location.payload_sha256,
+             round(result.seconds, 3), datetime.now(timezone.utc).isoformat(timespec="seconds")))
