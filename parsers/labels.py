@@ -27,6 +27,31 @@ _ENUM_RE = re.compile(
 )
 
 
+# "2其他法律行政法规禁止公开": an item number whose dot OCR (or a careless typist) lost.
+_LOST_DOT_RE = re.compile(r"^([1-9])(?=[\u4e00-\u9fff])")
+# A label no known printing matches exactly is taken for the known core it is nearest to
+# (OCR's 口 for 中, a dropped character) only when that core is this similar and clearly
+# nearer than any other: a near miss is read, an ambiguous one stays unmatched.
+NEAR_LABEL_RATIO = 0.8
+NEAR_LABEL_MARGIN = 0.1
+
+
+def nearest_label(core: str, known: dict[str, str]) -> str | None:
+    """The value of the key of `known` nearest to `core` (difflib ratio), or None."""
+    from difflib import SequenceMatcher
+
+    if len(core) < 4:
+        return None
+    scored = sorted(((SequenceMatcher(None, core, label).ratio(), key) for label, key in known.items()),
+                    reverse=True)
+    if not scored or scored[0][0] < NEAR_LABEL_RATIO:
+        return None
+    rivals = [ratio for ratio, key in scored[1:] if key != scored[0][1]]
+    if rivals and scored[0][0] - rivals[0] < NEAR_LABEL_MARGIN:
+        return None
+    return scored[0][1]
+
+
 def normalise_text(text: str) -> str:
     """NFKC (full width to half width) and collapsed white space: for body text."""
     text = unicodedata.normalize("NFKC", text or "")
@@ -54,6 +79,7 @@ def normalise_label(text: str) -> str:
     text = text.replace("[", "(").replace("]", ")").replace("【", "(").replace("】", ")")
     text = text.replace("、", "、").replace("．", ".")
     text = re.sub(r"^(\d+)、", r"\1.", text)
+    text = _LOST_DOT_RE.sub(r"\1.", text)
     return text.rstrip("。.:;,")
 
 
@@ -119,7 +145,7 @@ def match_table3_row(text: str, layout: str = template.LAYOUT_2021) -> str | Non
         for known, key in cores.items():
             if len(known) >= 4 and (core.startswith(known) or known.startswith(core)):
                 return key
-    return None
+    return nearest_label(core, cores)
 
 
 @lru_cache(maxsize=None)
@@ -135,7 +161,8 @@ def table2_row_labels(layout: str = template.LAYOUT_2021) -> dict[str, str]:
 
 def match_table2_row(text: str, layout: str = template.LAYOUT_2021) -> str | None:
     label = strip_enumerator(normalise_label(text))
-    return table2_row_labels(layout).get(label)
+    labels = table2_row_labels(layout)
+    return labels.get(label) or nearest_label(label, labels)
 
 
 def match_table3_column(text: str) -> str | None:
