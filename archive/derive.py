@@ -25,6 +25,7 @@ from typing import Callable
 from archive import convert, ocr
 from archive.warc import WarcWriter, read_conversion
 from parsers import CONVERTED, detect_format
+from parsers.ocr_document import merge_ocr
 from parsers.pdf_document import scanned_pages
 
 CONVERSIONS_FOLDER = "conversions"  # under DIR/warc; not a crawl WARC (repair_warcs globs warc/*.warc.gz)
@@ -63,8 +64,14 @@ def job_for(url: str, payload: bytes, content_type: str | None, ocr_threads: int
     return None
 
 
-def derive_once(name: str, payload: bytes, ocr_threads: int = 1) -> Inputs:
-    """The conversion a file outside any archive needs (`ogi parse`): made, not kept."""
+def derive_once(name: str, payload: bytes | list[bytes], ocr_threads: int = 1) -> Inputs:
+    """The conversion a file outside any archive needs (`ogi parse`): made, not kept.
+    A list of images is one report's pages, read as one."""
+    if isinstance(payload, list):
+        parts = [derive_once(name, page, ocr_threads) for page in payload]
+        found = [part.kwargs["ocr"] for part in parts if "ocr" in part.kwargs]
+        return Inputs({"ocr": merge_ocr(found)} if found else {},
+                      [problem for part in parts for problem in part.problems], made=len(found))
     job = job_for(name, payload, None, ocr_threads)
     if job is None:
         return Inputs()
@@ -102,6 +109,22 @@ class Deriver:
             return Inputs(problems=[result.reason or f"{result.tool}: failed"])
         self.keep(url, record_id, sha256, job.kind, job.pages, result)
         return Inputs({job.argument: result.data}, made=1)
+
+    def image_pages(self, images: list[tuple]) -> Inputs:
+        """Several images of one report (the pages a detail page links): each OCR'd and
+        kept on its own, then read as one multi-page result in the order given.
+        `images` are (url, payload, content_type, sha256, record_id)."""
+        found: list[bytes] = []
+        out = Inputs()
+        for image in images:
+            one = self.inputs(*image)
+            out.made, out.reused = out.made + one.made, out.reused + one.reused
+            out.problems += one.problems
+            if "ocr" in one.kwargs:
+                found.append(one.kwargs["ocr"])
+        if found:
+            out.kwargs["ocr"] = merge_ocr(found)
+        return out
 
     def keep(self, url: str, record_id: str | None, sha256: str, what: str, pages: str,
              result: convert.Derived) -> None:

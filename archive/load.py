@@ -37,10 +37,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
-from parsers.sniff import declared_format
+from parsers.sniff import declared_format, detect_format
 
 # Lower is better: which form's parse a version shows when it has several.
 _STATUS_RANK = {"ok": 0, "partial": 1, "failed": 3}  # any other status ranks 2
@@ -361,15 +362,45 @@ class Loader:
 
         if self.deriver is None:
             return Inputs()
-        response_id = capture["refers_to"] if capture["record_type"] == "revisit" else capture["warc_record_id"]
-        inputs = self.deriver.inputs(capture["url"], payload, content_type, capture["payload_sha256"],
-                                     response_id)
+        siblings = self.sibling_images(capture, payload, content_type)
+        if len(siblings) > 1:
+            inputs = self.deriver.image_pages(siblings)
+        else:
+            inputs = self.deriver.inputs(capture["url"], payload, content_type, capture["payload_sha256"],
+                                         _response_id(capture))
         self.summary["conversions_made"] += inputs.made
         self.summary["conversions_reused"] += inputs.reused
         for problem in inputs.problems:
             self.summary["conversions_failed"] += 1
             self.record_error(capture, "conversion", problem)
         return inputs
+
+    def sibling_images(self, capture: sqlite3.Row, payload: bytes, content_type: str | None) -> list[tuple]:
+        """The images the page linking this image links too, in the page's order: the scanned
+        pages of one report are one report (every one of them loads as that report)."""
+        if capture["kind"] != "attachment" or not capture["referrer"] \
+                or detect_format(payload, capture["url"], content_type) != "image":
+            return []
+        rows = self.conn.execute(
+            "select * from captures where referrer = ? and kind = 'attachment' and status between 200 and 299"
+            " and record_type in ('response', 'revisit') order by id", (capture["referrer"],)).fetchall()
+        latest = {row["url"]: row for row in rows}  # the newest capture of each URL
+        page = _one(self.conn, "select * from captures where url = ? and status between 200 and 299"
+                               " order by id desc limit 1", (capture["referrer"],))
+        text = self.read(page).payload.decode("utf-8", "replace") if page else ""
+        images = []
+        for url, row in latest.items():
+            if url == capture["url"]:
+                body, kind = payload, content_type
+            else:
+                response = self.read(row)
+                body, kind = response.payload, response.content_type or row["content_type"]
+            if detect_format(body, url, kind) != "image":
+                continue
+            where = text.find(urlsplit(url).path)
+            images.append((where if where >= 0 else len(text), row["id"],
+                           (url, body, kind, row["payload_sha256"], _response_id(row))))
+        return [image for *_, image in sorted(images)]
 
     def read(self, capture: sqlite3.Row):
         from archive.captures import read_capture  # the crawler side's revisit-aware reader
@@ -460,6 +491,11 @@ class Loader:
         self.summary["failed_reports"] = _one(
             conn, "select count(*) from reports where is_current = 1 and status = 'failed'")[0]
         return self.summary
+
+
+def _response_id(capture: sqlite3.Row) -> str | None:
+    """The WARC-Record-ID of the response record holding a capture's payload."""
+    return capture["refers_to"] if capture["record_type"] == "revisit" else capture["warc_record_id"]
 
 
 class _RowDatabase:

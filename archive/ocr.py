@@ -184,12 +184,21 @@ def _words(engine, image) -> list[dict]:
             for box, text, score in zip(result.boxes, result.txts, result.scores)]
 
 
-def _sideways(words: list[dict]) -> bool:
-    """Most boxes far taller than wide: the page was scanned on its side."""
-    def tall(word):
-        (x0, y0), _, (x2, y2), _ = word["box"]
-        return abs(y2 - y0) > 2 * abs(x2 - x0)
-    return len(words) >= 5 and sum(map(tall, words)) > len(words) / 2
+def _sideways(image) -> bool:
+    """Text lines run up the page: it was scanned on its side. Smearing the ink along each
+    axis joins a line's characters into one long blob along the lines' direction only."""
+    import cv2
+
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+
+    def long_blobs(kernel: tuple[int, int], along: int) -> int:
+        smeared = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        stats = cv2.connectedComponentsWithStats(smeared, connectivity=8)[2][1:]
+        width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+        return int(((width > 8 * height) if along == 0 else (height > 8 * width)).sum())
+
+    return long_blobs((1, 15), 1) > 2 * max(long_blobs((15, 1), 0), 1)
 
 
 def _score(words: list[dict]) -> float:
@@ -199,12 +208,13 @@ def _score(words: list[dict]) -> float:
 def _ocr_page(engine, image) -> dict:
     import numpy
 
-    image, skew = _straighten(_despeckled(image))  # cheap: before the OCR, so a page is read once
-    rotated, words = 0, _words(engine, _erased(image))
-    if _sideways(words):
-        rotated, words = max(((turns * 90, _words(engine, _erased(numpy.rot90(image, turns).copy())))
-                              for turns in (1, 3)), key=lambda item: _score(item[1]))
-        image = numpy.rot90(image, rotated // 90).copy()
+    image = _despeckled(image)
+    turns = (1, 3) if _sideways(image) else (0,)
+    read = []
+    for turn in turns:  # a sideways page: both ways round, the better read wins
+        straight, skew = _straighten(numpy.rot90(image, turn).copy() if turn else image)
+        read.append((_score(words := _words(engine, _erased(straight))), turn * 90, straight, skew, words))
+    _, rotated, image, skew, words = max(read, key=lambda item: item[0])
     masks = _rule_mask(image)
     height, width = image.shape[:2]
     return {"width": width, "height": height, "rotated": rotated, "deskewed_degrees": round(skew, 3),

@@ -50,7 +50,8 @@ def is_report_title(title: str) -> bool:
 def attachment_extension(url: str) -> str | None:
     """The extension of a link to a report file: a document format (parsers.sniff) or an archive."""
     ext = splitext(urlsplit(url).path)[1].lower().lstrip(".")
-    if sniff.format_from_name("." + ext) in sniff.DOCUMENT_FORMATS or ext in rules()["archive_extensions"]:
+    if (sniff.format_from_name("." + ext) in sniff.DOCUMENT_FORMATS or ext in rules()["archive_extensions"]
+            or ext in rules()["image_extensions"]):
         return ext
     return None
 

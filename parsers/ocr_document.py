@@ -21,6 +21,7 @@ from statistics import median
 
 from parsers.document import Cell, Document, Paragraph, Table, append_page
 from parsers.labels import clean_text
+from parsers.sections import section_number
 
 OCR_CONTENT_TYPE = "application/vnd.ogi.ocr+json"
 # Below this box score an OCR'd number is kept but flagged "ocr_doubtful": the table's
@@ -220,9 +221,16 @@ def _text_blocks(words: list[_Word], left: float, right: float) -> list[tuple[fl
             table.rows.append([Cell(_joined(cell)) for cell in cells])
             continue
         table = None
+        text = "".join(word.text for word in line)
+        if section_number(text):  # a heading is its own block, whatever the line before it
+            if current:
+                placed.append((top, Paragraph("".join(current))))
+                current = []
+            placed.append((line[0].cy, Paragraph(text)))
+            continue
         if not current:
             top = line[0].cy
-        current.append("".join(word.text for word in line))
+        current.append(text)
         pitch = median(word.height for word in line)
         following = lines[index + 1] if index + 1 < len(lines) else None
         if (following is None or line[-1].x1 < right - 2 * pitch or following[0].x0 > left + pitch
@@ -254,6 +262,18 @@ def read_ocr(data: bytes | dict) -> dict:
     if not isinstance(result, dict) or not isinstance(result.get("pages"), list):
         raise ValueError("not an OCR result (no pages)")
     return result
+
+
+def merge_ocr(results: list[bytes | dict]) -> bytes:
+    """Several OCR results (the image pages of one report) as one, pages numbered in order."""
+    pages: list[dict] = []
+    engine = ""
+    for result in results:
+        result = read_ocr(result)
+        engine = engine or str(result.get("engine") or "")
+        pages += [{**page, "page": len(pages) + n} for n, page in enumerate(result["pages"])]
+    return json.dumps({"content_type": OCR_CONTENT_TYPE, "engine": engine, "pages": pages},
+                      ensure_ascii=False).encode("utf-8")
 
 
 def document_from_ocr(data: bytes | dict) -> Document:

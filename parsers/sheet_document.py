@@ -3,7 +3,7 @@
 Some offices publish the report's tables as a workbook: one sheet per table, or all three
 on one sheet with text rows between them. Every sheet becomes a Table (merged ranges
 expanded and marked `spanned`, as HTML's rowspan/colspan are), and a row with a single
-text cell before, between or after the table rows becomes a Paragraph, so a heading like
+text cell before a table, or a section heading, becomes a Paragraph, so a heading like
 "三、收到和处理政府信息公开申请情况" typed into column A still opens its section.
 A whole number stored as a float (3.0) prints as 3. Pure: bytes in, Document out.
 """
@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 
 from parsers.document import Cell, Document, Paragraph, Table, raised_by_input
 from parsers.labels import clean_text
+from parsers.sections import section_number
 
 
 def _printed(value) -> str:
@@ -45,7 +46,10 @@ def _sheet_blocks(sheet) -> list:
         printed = [c for c, text in enumerate(row) if text and (r, c) not in spanned]
         if not printed:
             continue
-        if len(printed) == 1 and not any(text for c, text in enumerate(row) if c != printed[0]):
+        alone = len(printed) == 1 and not any(text for c, text in enumerate(row) if c != printed[0])
+        # A lone text is a table row (规章 with its zeros left blank) once a table is open,
+        # unless it is a section heading.
+        if alone and (table is None or section_number(row[printed[0]])):
             blocks.append(Paragraph(row[printed[0]]))
             table = None
             continue
@@ -53,6 +57,10 @@ def _sheet_blocks(sheet) -> list:
             table = Table([])
             blocks.append(table)
         table.rows.append([Cell(text, spanned=(r, c) in spanned) for c, text in enumerate(row)])
+    for block in blocks:  # a sheet's used area is as wide as its widest table: cut the rest
+        if isinstance(block, Table):
+            width = max(max((c + 1 for c, cell in enumerate(row) if cell.text), default=0) for row in block.rows)
+            block.rows = [row[:width] for row in block.rows]
     return blocks
 
 

@@ -16,10 +16,13 @@ import parsers
 from parsers import template
 from parsers.html_document import BODY_STEPS, document_from_html
 from parsers.report import report_from_document
+from archive.derive import derive_once
+from sample_portals.forms import FORMS as FORM_FILES
 from sample_portals.generate import generate_world, world_specs
 from sample_portals.render import render
 
 METADATA_KEYS = ("agency", "year", "published")
+OCR_THREADS = 2
 DATED_FORMS = ("html", "text_signed")  # the renderings that print a publication date
 _CN = dict(zip("0123456789", "〇一二三四五六七八九"))
 
@@ -76,7 +79,9 @@ def measure(root: Path, seed: int, generated: int, body_steps: bool = False) -> 
                "published": collections.defaultdict(collections.Counter),
                "steps": collections.defaultdict(collections.Counter), "misses": [],
                "layouts": collections.defaultdict(collections.Counter),
-               "header_plants": collections.Counter(), "glued_seconds": []}
+               "header_plants": collections.Counter(), "glued_seconds": [],
+               "doubtful": collections.Counter(), "nonzero": collections.Counter(),
+               "nonzero_misses": collections.Counter()}
     for entry in manifest["reports"]:
         truth = entry.get("truth")
         if isinstance(truth, str):
@@ -89,6 +94,8 @@ def measure(root: Path, seed: int, generated: int, body_steps: bool = False) -> 
             if not path.exists():
                 path = root / file["path"]
             items.append((form_of(file["path"], file.get("form")), file["path"], path.read_bytes()))
+        if entry.get("delivery") == "jpg":  # the pages of one report: read as one
+            items = [("jpg", items[0][1], [data for *_, data in items])]
         spec = specs.get(entry["id"])
         if spec is not None and spec.kind == "generated":
             text = render(spec, "text")
@@ -145,11 +152,24 @@ def compare_steps(name: str, data: bytes, truth: dict, results: dict) -> None:
 
 def compare(form: str, name: str, data: bytes, truth: dict, results: dict) -> None:
     started = time.perf_counter()
-    report = parsers.parse(data, name=name).to_json()
+    inputs = derive_once(name, data, ocr_threads=OCR_THREADS) if form in FORM_FILES else None
+    first = data[0] if isinstance(data, list) else data
+    parsed = parsers.parse(first, name=name, **(inputs.kwargs if inputs else {}))
+    report = parsed.to_json()
+    if inputs and inputs.problems:
+        results["misses"].append(f"{form} {name}: {'; '.join(inputs.problems)}")
     if form == "text_glued":
         results["glued_seconds"].append(time.perf_counter() - started)
     results["reports"][form] += 1
-    if form not in ("html", "pdf", "docx", "text", "text_signed") + ONE_LINE_FORMS:
+    if form in FORM_FILES:  # every OCR'd number read wrong must be flagged doubtful
+        expected = flat_cells(truth)
+        for cell in parsed.cells:
+            key = f"{cell.table}.{cell.row_key}.{cell.col_key}" if cell.col_key else f"{cell.table}.{cell.row_key}"
+            doubtful = cell.flag == "ocr_doubtful"
+            results["doubtful"][form, "flagged"] += doubtful
+            if cell.value is not None and key in expected and cell.value != expected[key] and not doubtful:
+                results["doubtful"][form, "wrong_unflagged"] += 1
+    if form not in ("html", "pdf", "docx", "text", "text_signed") + ONE_LINE_FORMS + tuple(FORM_FILES):
         if report["status"] != "failed":
             results["misses"].append(f"{form} {name}: unsupported format not reported as failed")
         return
@@ -168,6 +188,9 @@ def compare(form: str, name: str, data: bytes, truth: dict, results: dict) -> No
         return  # old layout: its legacy figures are measured above; its text is kept
     for key, value in expected.items():
         results["cells"][form] += 1
+        if value:
+            results["nonzero"][form] += 1
+            results["nonzero_misses"][form] += got.get(key) != value
         if got.get(key) != value:
             results["cell_misses"][form] += 1
             results["misses"].append(f"{form} {name} {key}: got {got.get(key)!r}, truth {value!r}")
@@ -200,6 +223,10 @@ def summary(results: dict) -> list[str]:
     total_miss = sum(results["cell_misses"].values())
     for form in forms:
         cells, miss = results["cells"][form], results["cell_misses"][form]
+        if form in FORM_FILES:
+            nonzero, nonzero_miss = results["nonzero"][form], results["nonzero_misses"][form]
+            lines.append(f"{form:11} non-zero cells {nonzero - nonzero_miss}/{nonzero} "
+                         f"({100 * (nonzero - nonzero_miss) / max(nonzero, 1):.3f}%)")
         meta, meta_miss = results["meta"][form], results["meta_misses"][form]
         lines.append(f"{form:11} reports {results['reports'][form]:4}  cells {cells - miss}/{cells} "
                      f"({100 * (cells - miss) / max(cells, 1):.3f}%)  metadata {meta - meta_miss}/{meta} "
@@ -214,6 +241,10 @@ def summary(results: dict) -> list[str]:
         total = sum(counts.values())
         lines.append(f"  {layout:8} {form:24} {counts['right']:6}/{total:<6} ({100 * counts['right'] / max(total, 1):7.3f}%)"
                      f"  null {counts['null']:5}  WRONG {counts['wrong']}")
+    for form in sorted({form for form, _ in results["doubtful"]}):
+        counts = results["doubtful"]
+        lines.append(f"OCR doubt {form:13} flagged {counts[form, 'flagged']:4}  "
+                     f"wrong and not flagged {counts[form, 'wrong_unflagged']}")
     plants = results["header_plants"]
     lines.append(f"planted header mismatches {plants['planted']}: read as numbers {plants['read_as_numbers']}, "
                  f"problem said {plants['problem_said']}")

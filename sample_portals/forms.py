@@ -13,6 +13,7 @@ tool that writes them in the field; its output is byte-stable for a given input)
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import random
@@ -62,7 +63,9 @@ def scan_pdf(spec: ReportSpec) -> bytes:
     dpi = SCAN_DPI[spec.style % 2]
     pages = list(_raster_pages(render(spec, "pdf"), rng, dpi))
     buffer = io.BytesIO()
-    pages[0].save(buffer, "PDF", resolution=dpi, save_all=True, append_images=pages[1:], quality=80)
+    stamp = dt.datetime.combine(spec.published, dt.time(9)) if spec.published else dt.datetime(2020, 1, 1)
+    pages[0].save(buffer, "PDF", resolution=dpi, save_all=True, append_images=pages[1:], quality=80,
+                  creationDate=stamp.timetuple(), modDate=stamp.timetuple())
     return buffer.getvalue()
 
 
@@ -103,10 +106,22 @@ def half_scan_pdf(spec: ReportSpec) -> bytes:
             page.gen_content()
         buffer = io.BytesIO()
         target.save(buffer)
-        return buffer.getvalue()
+        return _fixed_pdfium_stamps(buffer.getvalue(), spec)
     finally:
         target.close()
         source.close()
+
+
+def _fixed_pdfium_stamps(data: bytes, spec: ReportSpec) -> bytes:
+    """PDFium stamps the save time and a random /ID: replaced by the report's own, byte for
+    byte the same length, so the cross-reference offsets stay right."""
+    import hashlib
+    import re
+
+    stamp = f"D:{spec.published:%Y%m%d}090000+00'00'".encode() if spec.published else b"D:20200101090000+00'00'"
+    data = re.sub(rb"/CreationDate\(D:\d{14}\+00'00'\)", b"/CreationDate(" + stamp + b")", data)
+    digest = hashlib.md5(spec.id.encode()).hexdigest().upper().encode()
+    return re.sub(rb"/ID\[<[0-9A-F]{32}><[0-9A-F]{32}>\]", b"/ID[<" + digest + b"><" + digest + b">]", data)
 
 
 def long_pdf(spec: ReportSpec) -> bytes:

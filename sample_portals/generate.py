@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .portals import PORTALS
+from .forms import FORMS as FORM_FILES
+from .forms import files as form_files
 from .render import render
 from .reports import ReportSpec, generate_reports, pre2020_report, seed_reports, spec_to_truth, trial_reports
 
@@ -293,8 +295,18 @@ def _hanweb_list_page(portal: dict, column: str, items: list[Item]) -> str:
 # --- bodies --------------------------------------------------------------------------------
 
 
-def _report_body(portal: dict, spec: ReportSpec, pdf_path: str | None, docx_path: str | None, wps_path: str | None) -> str:
+def _report_body(portal: dict, spec: ReportSpec, pdf_path: str | None, docx_path: str | None, wps_path: str | None,
+                 form_paths: list[str] = ()) -> str:
     parts = []
+    if form_paths:
+        parts.append(f"<p>现将{html.escape(spec.title)}予以公布，详见附件。</p>")
+        for n, path in enumerate(form_paths, 1):
+            if spec.delivery == "jpg":
+                parts.append(f'<p style="text-align:center"><a href="{path}" target="_blank">'
+                             f'<img src="{path}" alt="第{n}页" width="800"/></a></p>')
+            else:
+                name = f"{html.escape(spec.title)}.{path.rsplit('.', 1)[-1]}"
+                parts.append(f'<p>附件：<a href="{path}">{name}</a></p>')
     if spec.delivery in ("html", "html+pdf"):
         parts.append(render(spec, "html_body").decode("utf-8"))
     if spec.delivery == "pdf":
@@ -336,7 +348,25 @@ def world_specs(seed: int = 2025, generated: int = 40) -> list[ReportSpec]:
     reports and two pre-2020 ones, in the order the portals publish them."""
     specs = seed_reports() + generate_reports(seed, generated, PORTALS)
     specs += trial_reports(seed, max(len(PORTALS), generated // TRIAL_SHARE), PORTALS)
-    return specs + [pre2020_report(seed, PORTALS[1], 0), pre2020_report(seed, PORTALS[3], 1)]
+    specs += [pre2020_report(seed, PORTALS[1], 0), pre2020_report(seed, PORTALS[3], 1)]
+    return specs + form_reports(seed, specs)
+
+
+def form_reports(seed: int, existing: list[ReportSpec]) -> list[ReportSpec]:
+    """One 2021-layout report in each form of sample_portals.forms (a scan, JPG pages, a
+    .wps, …), agencies and years distinct from the other reports'."""
+    taken = {(spec.portal_id, spec.agency, spec.year) for spec in existing}
+    picked = []
+    for spec in generate_reports(seed + 1, 6 * len(FORM_FILES), PORTALS):
+        if len(picked) == len(FORM_FILES):
+            break
+        if (spec.portal_id, spec.agency, spec.year) in taken:
+            continue
+        taken.add((spec.portal_id, spec.agency, spec.year))
+        spec.id, spec.kind = f"{spec.portal_id}-f{len(picked):02d}", "form"
+        spec.delivery = list(FORM_FILES)[len(picked)]
+        picked.append(spec)
+    return picked
 
 
 def _column_for(spec: ReportSpec, cols: dict) -> str:
@@ -383,6 +413,12 @@ class _PortalSite:
             pdf_path = _attachment_path(portal, detail, date, uid, "pdf")
             attachments.append((pdf_path, render(spec, "pdf")))
             entry_files.append({"path": pdf_path, "form": "pdf"})
+        if delivery in FORM_FILES:
+            made = form_files(spec)
+            for n, content in enumerate(made):
+                path = _attachment_path(portal, detail, date, _uid(uid, delivery, n), FORM_FILES[delivery])
+                attachments.append((path, content))
+                entry_files.append({"path": path, "form": delivery})
         if delivery == "docx":
             docx_path = _attachment_path(portal, detail, date, uid, "docx")
             attachments.append((docx_path, render(spec, "docx")))
@@ -390,9 +426,10 @@ class _PortalSite:
             if self.pid == "luoning":
                 wps_path = _attachment_path(portal, detail, date, _uid(uid, "wps"), "wps")
                 attachments.append((wps_path, _wps_bytes(uid)))
-                entry_files.append({"path": wps_path, "form": "wps"})
+                entry_files.append({"path": wps_path, "form": "wps_opaque"})
         spec.delivery = delivery
-        body = _report_body(portal, spec, pdf_path, docx_path, wps_path)
+        body = _report_body(portal, spec, pdf_path, docx_path, wps_path, [path for path, _ in attachments]
+                            if delivery in FORM_FILES else [])
         self.columns[column].append(Item(spec.title, date, detail, body, spec.agency, column, attachments, spec))
         self.manifest["reports"].append({
             "id": spec.id, "portal_id": self.pid, "kind": spec.kind, "format": spec.format, "level": spec.level,

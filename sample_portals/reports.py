@@ -56,7 +56,7 @@ class ReportSpec:
 
     id: str
     portal_id: str
-    kind: str  # "seed" | "generated"
+    kind: str  # "seed" | "generated" | "form" (one of sample_portals.forms, generated numbers)
     agency: str
     level: str  # county | township | street | department
     year: int

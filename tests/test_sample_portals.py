@@ -20,11 +20,14 @@ from pathlib import Path
 
 import docx
 import lxml.html
+import pdfplumber
 import pytest
 from pdfminer.high_level import extract_text
 
 from parsers.template import (TABLE3_COLUMN_KEYS, TABLE3_ROW_KEYS, TABLE4_GROUP_KEYS, table3_outcome_keys,
                               table3_row_keys)
+from parsers.pdf_document import scanned_pages
+from sample_portals.forms import FORMS
 from sample_portals.generate import file_for, generate_world
 from sample_portals.render import cell_text, render
 from sample_portals.reports import ReportSpec, seed_reports
@@ -274,8 +277,9 @@ def test_each_portal_has_a_three_page_column_sub_columns_and_non_reports(manifes
         assert (root / "sites" / pid / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
     assert any(r["detail_path"].startswith("/hyxrmzfz/xxgknb2024/") for r in manifest["reports"])  # 浑源's year column
     assert len([r for r in manifest["reports"] if r["format"] == "pre-2020"]) == 2
-    assert {r["delivery"] for r in manifest["reports"]} == {"html", "pdf", "docx", "html+pdf"}
-    assert any(f["form"] == "wps" for r in manifest["reports"] for f in r["files"])
+    assert {r["delivery"] for r in manifest["reports"]} == {"html", "pdf", "docx", "html+pdf", *FORMS}
+    assert sorted(r["delivery"] for r in manifest["reports"] if r["delivery"] in FORMS) == sorted(FORMS)  # one each
+    assert any(f["form"] == "wps_opaque" for r in manifest["reports"] for f in r["files"])
 
 
 def test_pages_link_no_other_portal_and_one_offsite_site(root, manifest):
@@ -316,7 +320,7 @@ def test_renderings_show_the_truth_numbers(root, manifest, truths):
     done, checked_pdfs = set(), 0
     for report in manifest["reports"]:
         truth = truths[report["id"]]
-        if truth["format"] != "2021" or truth["kind"] != "generated":
+        if truth["format"] != "2021" or truth["kind"] not in ("generated", "form"):
             continue
         site = root / "sites" / report["portal_id"]
         for entry in report["files"]:
@@ -345,10 +349,21 @@ def test_renderings_show_the_truth_numbers(root, manifest, truths):
                 row = next(r for r in rows if r[0].startswith("一、本年新收"))
                 assert row[3:] == expected
                 assert any(truth["sections"]["5"].split("\n")[0] == p.text for p in document.paragraphs)
-            elif entry["form"] == "wps":
+            elif entry["form"] in ("wps_opaque", "wps", "doc", "xls"):  # the OLE binary formats
                 assert data.startswith(b"\xd0\xcf\x11\xe0")
+            elif entry["form"] in ("scan_pdf", "half_scan_pdf", "long_pdf"):
+                pages = len(pdfplumber.open(io.BytesIO(data)).pages)
+                scanned = scanned_pages(data)
+                assert len(scanned) == {"scan_pdf": pages, "half_scan_pdf": pages - 1, "long_pdf": 0}[entry["form"]]
+                if entry["form"] == "long_pdf":  # table 3 runs over three pages
+                    texts = [re.sub(r"\s", "", page.extract_text()) for page in pdfplumber.open(io.BytesIO(data)).pages]
+                    start = next(i for i, text in enumerate(texts) if "申请人情况" in text)
+                    end = next(i for i, text in enumerate(texts) if "四、政府信息公开行政复议" in text)
+                    assert end - start >= 2
+            elif entry["form"] == "jpg":
+                assert data.startswith(b"\xff\xd8\xff")
             done.add(entry["form"])
-    assert done == {"html", "pdf", "docx", "wps"}
+    assert done == {"html", "pdf", "docx", "wps_opaque", *FORMS}
 
 
 def _spec_fields(truth: dict) -> dict:
