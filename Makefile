@@ -34,15 +34,16 @@ services:
 	      || echo "warning: could not install redis-server; the distributed test will be skipped"; \
 	  else echo "warning: redis-server missing and not root; the distributed test will be skipped"; fi; }
 
-# LibreOffice converts .doc/.wps/.rtf to DOCX (archive/convert.py); tesseract is the OCR
-# engine the benchmark measures rapidocr against; wqy fonts draw the sample portals' scans.
+# LibreOffice converts .doc/.wps/.rtf to DOCX (archive/convert.py) and writes the sample
+# portals' .doc/.wps/.xls; tesseract is the OCR engine benchmarks/bench_forms.py measures
+# rapidocr (from PyPI, models in its wheel) against.
 converters:
 	@command -v soffice >/dev/null 2>&1 && command -v tesseract >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	      libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-microhei >/dev/null) \
-	      || echo "warning: could not install LibreOffice/tesseract; .doc/.wps/.rtf tests will be skipped"; \
-	  else echo "warning: LibreOffice missing and not root; .doc/.wps/.rtf tests will be skipped"; fi; }
+	      || echo "warning: could not install LibreOffice/tesseract; the sample world and the .doc/.wps tests need them"; \
+	  else echo "warning: LibreOffice missing and not root; the sample world and the .doc/.wps tests need it"; fi; }
 
 test: $(STAMP) browser services converters
 	$(BIN)/python -m pytest -q

@@ -49,18 +49,22 @@ class Job:
     run: Callable[[], convert.Derived]
 
 
-def job_for(url: str, payload: bytes, content_type: str | None, ocr_threads: int = 1) -> Job | None:
-    """The tool a payload needs before it can be parsed, or None."""
+def job_for(url: str, payload: bytes, content_type: str | None, ocr_threads: int = 1,
+            time_limit: float | None = None) -> Job | None:
+    """The tool a payload needs before it can be parsed, or None. `time_limit` (seconds)
+    overrides each tool's own."""
     kind = detect_format(payload, url, content_type)
     if kind in CONVERTED:
-        return Job("docx", "", "converted", lambda: convert.to_docx(payload, kind))
+        return Job("docx", "", "converted",
+                   lambda: convert.to_docx(payload, kind, time_limit=time_limit or convert.TIME_LIMIT))
     if kind == "image":
-        return Job("ocr", "", "ocr", lambda: ocr.ocr_pages(payload, "image", threads=ocr_threads))
+        return Job("ocr", "", "ocr", lambda: ocr.ocr_pages(payload, "image", threads=ocr_threads, time_limit=time_limit))
     if kind == "pdf":
         pages = scanned_pages(payload)
         if pages:
             return Job("ocr", ",".join(map(str, pages)), "ocr",
-                       lambda: ocr.ocr_pages(payload, "pdf", pages=pages, threads=ocr_threads))
+                       lambda: ocr.ocr_pages(payload, "pdf", pages=pages, threads=ocr_threads,
+                                             time_limit=time_limit))
     return None
 
 
@@ -84,10 +88,12 @@ def derive_once(name: str, payload: bytes | list[bytes], ocr_threads: int = 1) -
 class Deriver:
     """One per load: finds or makes each payload's conversion and keeps new ones."""
 
-    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, ocr_threads: int = 1):
+    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, ocr_threads: int = 1,
+                 time_limit: float | None = None):
         self.conn = conn
         self.folder = Path(warc_dir) / CONVERSIONS_FOLDER
         self.ocr_threads = ocr_threads
+        self.time_limit = time_limit
         self._writer: WarcWriter | None = None
 
     def close(self) -> None:
@@ -96,7 +102,7 @@ class Deriver:
 
     def inputs(self, url: str, payload: bytes, content_type: str | None, sha256: str,
                record_id: str | None) -> Inputs:
-        job = job_for(url, payload, content_type, self.ocr_threads)
+        job = job_for(url, payload, content_type, self.ocr_threads, self.time_limit)
         if job is None:
             return Inputs()
         found = self.conn.execute(

@@ -344,6 +344,8 @@ class Loader:
                              " and value is not null) as numbers from reports where id = ?",
                        (report_id, report_id))
         better = parsed.rank < status_rank(primary["status"], primary["numbers"])
+        # Both failed: the file's reason (its converter's) says more than its landing page's.
+        better = better or (primary["status"] == "failed" == parsed.status and capture["kind"] == "attachment")
         if better:
             _clear_content(conn, report_id)
             keep = {k: v for k, v in row.items() if k not in ("report_key",)}
@@ -525,12 +527,13 @@ def forget_loaded(conn: sqlite3.Connection) -> None:
 
 
 def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = False,
-                 convert: bool = True, ocr_threads: int = 1) -> dict:
+                 convert: bool = True, ocr_threads: int = 1, time_limit: float | None = None) -> dict:
     """Load every not-yet-loaded report capture of DIR into DIR/ogi.db; return counts.
 
     `parse` defaults to parsers.parse(data, name, content_type); loading twice adds nothing.
     `convert` runs LibreOffice and OCR on the payloads that need them (archive.derive),
-    reusing the conversions already archived; `ocr_threads` is OCR's thread count.
+    reusing the conversions already archived; `ocr_threads` is OCR's thread count and
+    `time_limit` (seconds) the limit for each converter run, instead of each tool's own.
     `rebuild` re-parses every capture with the current parser: the derived tables are
     rebuilt from the captures in capture order, so versions and first/last sightings come
     out as they were seen.
@@ -550,7 +553,7 @@ def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = 
         if convert:
             from archive.derive import Deriver
 
-            deriver = Deriver(conn, data_dir / "warc", ocr_threads=ocr_threads)
+            deriver = Deriver(conn, data_dir / "warc", ocr_threads=ocr_threads, time_limit=time_limit)
         try:
             summary = Loader(conn, data_dir / "warc", parse, deriver).run()
         finally:

@@ -148,13 +148,17 @@ def format_report(report) -> str:
               help="Do not run LibreOffice or OCR; files that need them load as failed reports saying so.")
 @click.option("--ocr-threads", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Threads for OCR of scanned pages.")
-def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int) -> None:
+@click.option("--convert-time-limit", type=click.FloatRange(min=1), default=None,
+              help="Seconds before a LibreOffice or OCR run is killed (default: 120 s a file for"
+                   " LibreOffice, 30 s + 60 s a page for OCR).")
+def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int, convert_time_limit: float | None) -> None:
     """Parse archived report captures (from the WARCs, never the network) into reports, cells and checks."""
     from archive.load import load_archive
 
     if not (data_dir / "ogi.db").exists() and not (data_dir / "warc").exists():
         raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
-    summary = load_archive(data_dir, rebuild=rebuild, convert=not no_convert, ocr_threads=ocr_threads)
+    summary = load_archive(data_dir, rebuild=rebuild, convert=not no_convert, ocr_threads=ocr_threads,
+                           time_limit=convert_time_limit)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
 
 

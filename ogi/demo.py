@@ -10,6 +10,7 @@ crawl is incremental and loading is idempotent.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +64,7 @@ def run_demo(
     finally:
         world.stop()
 
-    summary = load_archive(data_dir)
+    summary = load_archive(data_dir, ocr_threads=min(2, os.cpu_count() or 1))
     echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
     if serve:
         from archive.serve import serve as run_serve

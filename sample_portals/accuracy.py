@@ -164,7 +164,8 @@ def compare(form: str, name: str, data: bytes, truth: dict, results: dict) -> No
     if form in FORM_FILES:  # every OCR'd number read wrong must be flagged doubtful
         expected = flat_cells(truth)
         for cell in parsed.cells:
-            key = f"{cell.table}.{cell.row_key}.{cell.col_key}" if cell.col_key else f"{cell.table}.{cell.row_key}"
+            single = cell.col_key in ("", "value")  # table 2's one-number rows
+            key = f"{cell.table}.{cell.row_key}" + ("" if single else f".{cell.col_key}")
             doubtful = cell.flag == "ocr_doubtful"
             results["doubtful"][form, "flagged"] += doubtful
             if cell.value is not None and key in expected and cell.value != expected[key] and not doubtful:

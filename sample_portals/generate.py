@@ -355,14 +355,17 @@ def world_specs(seed: int = 2025, generated: int = 40) -> list[ReportSpec]:
 def form_reports(seed: int, existing: list[ReportSpec]) -> list[ReportSpec]:
     """One 2021-layout report in each form of sample_portals.forms (a scan, JPG pages, a
     .wps, …), agencies and years distinct from the other reports'."""
-    taken = {(spec.portal_id, spec.agency, spec.year) for spec in existing}
+    from archive.load import report_key  # what makes two reports one: the loader's own key
+
+    taken = {report_key(spec.portal_id, spec.agency, spec.year) for spec in existing}
     picked = []
     for spec in generate_reports(seed + 1, 6 * len(FORM_FILES), PORTALS):
         if len(picked) == len(FORM_FILES):
             break
-        if (spec.portal_id, spec.agency, spec.year) in taken:
+        key = report_key(spec.portal_id, spec.agency, spec.year)
+        if key in taken:
             continue
-        taken.add((spec.portal_id, spec.agency, spec.year))
+        taken.add(key)
         spec.id, spec.kind = f"{spec.portal_id}-f{len(picked):02d}", "form"
         spec.delivery = list(FORM_FILES)[len(picked)]
         picked.append(spec)

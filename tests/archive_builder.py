@@ -75,8 +75,8 @@ class ArchiveBuilder:
     def gone(self, portal_id: str, url: str) -> int:
         return self.capture(portal_id, url, b"<html>404 Not Found</html>", status=404, outcome="gone")
 
-    def load(self) -> dict:
-        return load_archive(self.data_dir)
+    def load(self, **options) -> dict:
+        return load_archive(self.data_dir, **options)
 
     def rows(self, sql: str, params=()) -> list[dict]:
         conn = sqlite3.connect(self.data_dir / "ogi.db")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from sample_portals.accuracy import measure
+from sample_portals.forms import FORMS
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,20 @@ def test_one_line_text_separated_whole_glued_mostly_and_never_wrong(results):
 def test_a_planted_header_mismatch_yields_nulls_and_a_problem_never_numbers(results):
     plants = results["header_plants"]
     assert plants["planted"] > 0 and plants["read_as_numbers"] == 0 and plants["problem_said"] == plants["planted"]
+
+
+OCR_FORMS = ("scan_pdf", "jpg", "half_scan_pdf")
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_every_published_form_reads_to_its_threshold(results, form):
+    """Scans and images (OCR) >= 99% of cells and of non-zero cells, with every number OCR
+    read wrong flagged doubtful; .doc/.wps/.xls and the long PDF 100%."""
+    cells, misses = results["cells"][form], results["cell_misses"][form]
+    nonzero, nonzero_misses = results["nonzero"][form], results["nonzero_misses"][form]
+    assert cells == 200 and nonzero > 20, (cells, nonzero)  # one report of the form, varied numbers
+    floor = 0.99 if form in OCR_FORMS else 1.0
+    detail = [m for m in results["misses"] if m.startswith(form + " ")][:10]
+    assert (cells - misses) / cells >= floor and (nonzero - nonzero_misses) / nonzero >= floor, detail
+    assert results["doubtful"][form, "wrong_unflagged"] == 0, detail
+    assert results["check_misses"][form] == 0, detail
