@@ -133,9 +133,16 @@ def find_title(document: Document, preamble: list[Block], blocks: list[Block]) -
     article_title = normalise_text(document.metadata.get("ArticleTitle") or "")
     if "报告" in article_title:
         return article_title
-    for block in preamble + blocks[:5]:
+    candidates = preamble + blocks[:5]
+    for index, block in enumerate(candidates):
         text = clean_text(block.text).strip("# *") if not isinstance(block, Table) else ""
         if "报告" in text and len(text) <= 80 and not _NOT_A_TITLE.search(text):
+            before = candidates[index - 1] if index else None
+            head = clean_text(before.text).strip("# *") if before is not None and not isinstance(before, Table) else ""
+            # A title set on two lines: the agency above "2024 年政府信息公开工作年度报告"
+            if (not agency_from_title(text) and head and len(head) <= 30 and not _NOT_A_TITLE.search(head)
+                    and not re.search(r"[，,：:]", head) and agency_from_title(f"{head} {text}")):
+                return f"{head} {text}"
             return text
     title = article_title or document.metadata.get("title")
     return normalise_text(title) if title else None

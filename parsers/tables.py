@@ -325,7 +325,11 @@ def narrow_by_narrative(reading: TableReading, narrative: str) -> None:
         return
     spec = {row.key: row for row in template.TABLE2_LAYOUT_2021}
     for key, row_reading in list(reading.rows.items()):
-        if not row_reading.candidates:
+        candidates = row_reading.candidates
+        if not candidates and row_reading.numbers and all(
+                number.flag == glued.FLAG and number.value is not None for number in row_reading.numbers):
+            candidates = [tuple(number.value for number in row_reading.numbers)]  # the one split found
+        if not candidates:
             continue
         stated = {}
         for (row_key, col_key), pattern in STATED_FIGURES.items():
@@ -334,12 +338,16 @@ def narrow_by_narrative(reading: TableReading, narrative: str) -> None:
                 stated[[column.key for column in spec[key].columns].index(col_key)] = int(match.group(1))
         if not stated:
             continue
-        kept = [values for values in row_reading.candidates
+        kept = [values for values in candidates
                 if all(values[index] == value for index, value in stated.items())]
+        printed = row_reading.numbers[0].printed or ""
         if kept:
-            narrowed = numbers_from_assignments(kept, row_reading.numbers[0].printed or "")
-            narrowed.row_index = row_reading.row_index
-            reading.rows[key] = narrowed
+            narrowed = numbers_from_assignments(kept, printed)
+        else:  # the split contradicts the text: a blank was lost too, no cell is certain
+            reason = f"no split of {printed!r} agrees with the figures the text states"
+            narrowed = RowReading([Number(None, printed, None, reason)] * len(row_reading.numbers), reason)
+        narrowed.row_index = row_reading.row_index
+        reading.rows[key] = narrowed
 
 
 def read_table2(blocks: list[Block], narrative: str = "") -> TableReading:

@@ -194,6 +194,11 @@ def doc(spec: ReportSpec) -> bytes:
     return _libreoffice(render(spec, "docx"), "report.docx", "doc:MS Word 97")
 
 
+def rtf(spec: ReportSpec) -> bytes:
+    """The report as Word saves it as Rich Text (not published in the world: a test form)."""
+    return _libreoffice(render(spec, "docx"), "report.docx", "rtf:Rich Text Format")
+
+
 def sheet_html(spec: ReportSpec) -> str:
     """The report's title, headings and tables as one HTML page, the way a sheet holds them."""
     parts = ["<html><head><meta charset='utf-8'></head><body><table>"]

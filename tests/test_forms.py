@@ -7,7 +7,7 @@ that hangs is a script that sleeps (and leaves a child behind), killed at its li
 
 from __future__ import annotations
 
-import gzip
+import hashlib
 import json
 import os
 import time
@@ -70,6 +70,10 @@ def test_a_hanging_converter_is_killed_with_its_children_at_its_limit(hanging_so
     assert not any(_alive(pid) for pid in pids)
 
 
+def _crawl_warcs(data_dir: Path) -> dict:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (data_dir / "warc").glob("*.warc.gz")}
+
+
 def _conversion_records(data_dir: Path) -> list:
     records = []
     for path in sorted((data_dir / "warc" / "conversions").glob("*.warc.gz")):
@@ -86,6 +90,7 @@ def test_a_wps_loads_through_a_kept_conversion_that_rebuild_reuses(archive, hang
     archive.capture(spec.portal_id, page_url, report_page(spec, body="<p>详见附件。</p>", attachment=wps_url))
     wps = forms.doc(spec)  # a Kingsoft .wps is the Word 97 binary
     capture_id = archive.capture(spec.portal_id, wps_url, wps, WPS, kind="attachment", referrer=page_url)
+    archived = _crawl_warcs(archive.data_dir)
 
     # 1. the converter hangs: killed, the report fails saying so, nothing is kept, the load goes on
     summary = archive.load(time_limit=2)
@@ -127,9 +132,19 @@ def test_a_wps_loads_through_a_kept_conversion_that_rebuild_reuses(archive, hang
     assert (summary["conversions_made"], summary["conversions_reused"], summary["conversions_failed"]) == (1 - 1, 1, 0)
     assert archive.rows("select status from reports where is_current = 1") == [{"status": "ok"}]
     assert len(_conversion_records(archive.data_dir)) == 1
-    # the archived original is untouched
-    assert archive.rows("select payload_sha256 from captures where id = ?", (capture_id,))[0]["payload_sha256"] \
-        == capture["payload_sha256"]
+    assert _crawl_warcs(archive.data_dir) == archived  # the archived originals, byte for byte
+
+
+@pytest.mark.parametrize("kind", ["doc", "wps", "rtf"])
+def test_every_word_processor_form_reads_whole_through_libreoffice(kind):
+    spec = sample_specs(2)[1]
+    data = forms.rtf(spec) if kind == "rtf" else forms.doc(spec)
+    assert data.startswith(b"{\\rtf" if kind == "rtf" else b"\xd0\xcf\x11\xe0")
+    inputs = derive_once(f"report.{kind}", data)
+    assert not inputs.problems and inputs.made == 1
+    report = parsers.parse(data, f"report.{kind}", **inputs.kwargs)
+    assert report.status == "ok", report.problems
+    assert flat_cells(report.to_json()) == flat_cells(spec_to_truth(spec))
 
 
 @pytest.fixture(scope="module")

@@ -215,6 +215,20 @@ def test_glued_digits_with_several_splits_stay_null_with_the_printed_digits():
         report.table2["normative_documents"]["in_force"] is None
 
 
+def test_a_split_the_narrative_contradicts_is_null_not_a_guess():
+    """`行政规范性文件 6 51` in one line of text whose blank 本年废止件数 left no trace: the only
+    split of 651 into three cells is 6,5,1, and the narrative says 6 and 51. The blank was
+    lost too, so no cell is certain: NULL with the printed digits, never 5 and 1."""
+    text = ("某局2023年政府信息公开工作年度报告 一、总体情况 本年制发行政规范性文件6件，现行有效51件。"
+            "二、主动公开政府信息情况 第二十条第（一）项 信息内容 本年制发件数 本年废止件数 现行有效件数 "
+            "行政规范性文件 6 51 三、收到和处理政府信息公开申请情况 四、政府信息公开行政复议、行政诉讼情况 "
+            "五、存在的主要问题及改进情况 无")
+    report = parsers.parse(text.encode(), name="r.txt")
+    cells = [c for c in report.cells if c.row_key == "normative_documents"]
+    assert [c.value for c in cells] == [None, None, None]
+    assert all(c.reason == "no split of '6 51' agrees with the figures the text states" for c in cells)
+
+
 def test_column_arithmetic_across_rows_settles_a_row_its_own_sum_cannot():
     # 1110 -> (1,1,0,0,0,0,... ) row: "11000011" could be 1,1,0,0,0,0,2? no: 11,0,0,0,0,0,11 or 1,1,0,0,0,0,... (sum 2)
     assignments, _ = glued.row_splits(["110000011"], 7, (7,))

@@ -38,9 +38,8 @@ def test_a_pdf_exported_from_wps_with_tables_over_page_breaks():
     truth = json.loads((FORMS / "huaian-city-2024-wps-export.expected.json").read_text("utf-8"))
     report = parsers.parse((FORMS / "huaian-city-2024-wps-export.pdf").read_bytes(), name="szfgs2024.pdf")
     assert (report.status, report.format, report.year) == ("ok", "2021", truth["year"])
-    # The agency is printed on the line above the title; until that line is read the agency
-    # stays NULL (it was "2024 年", the year before 政府信息公开…, a wrong value).
-    assert report.agency is None
+    # The agency is printed on the line above the title: the two lines are one title.
+    assert (report.agency, report.title) == (truth["agency"], truth["title"])
     cells = {(c.table, c.row_key, c.col_key): c.value for c in report.cells}
     for printed, value in truth["table3"].items():
         assert cells[("table3", *table3_key(printed))] == value, printed
