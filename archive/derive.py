@@ -16,6 +16,7 @@ which pages of a PDF are scans, so a half-scanned PDF OCRs only its scanned half
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -147,3 +148,36 @@ class Deriver:
             (sha256, what, pages, result.tool, result.content_type, url, record_id, location.warc_file,
              location.offset, location.length, location.record_id, location.payload_sha256,
              round(result.seconds, 3), datetime.now(timezone.utc).isoformat(timespec="seconds")))
+
+
+def reindex_conversions(conn: sqlite3.Connection, warc_dir: Path) -> int:
+    """Index the conversion records of DIR/warc/conversions/ the `conversions` table lacks
+    (after ogi.db was lost: `ogi reindex`), from the records' own fields. Returns how many."""
+    from urllib.parse import unquote
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.warc import CONVERSION_FIELDS
+
+    added = 0
+    for path in sorted((Path(warc_dir) / CONVERSIONS_FOLDER).glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            records = ArchiveIterator(stream)
+            for record in records:
+                if record.rec_type != "conversion":
+                    continue
+                headers = record.rec_headers
+                payload = record.content_stream().read()
+                fields = {key: unquote(headers.get_header(name) or "") for key, name in CONVERSION_FIELDS.items()}
+                kind = "ocr" if "ocr" in (headers.get_header("Content-Type") or "") else "docx"
+                cursor = conn.execute(
+                    "insert or ignore into conversions (source_sha256, kind, pages, tool, content_type, source_url,"
+                    " refers_to, warc_file, warc_offset, warc_length, record_id, sha256, seconds, created_at)"
+                    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (fields["source_sha256"], kind, fields["pages"], fields["tool"], headers.get_header("Content-Type"),
+                     headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Refers-To"), path.name,
+                     records.get_record_offset(), records.get_record_length(), headers.get_header("WARC-Record-ID"),
+                     hashlib.sha256(payload).hexdigest(), float(fields["seconds"] or 0),
+                     headers.get_header("WARC-Date")))
+                added += cursor.rowcount
+    return added

@@ -31,6 +31,7 @@ import sqlite_utils
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import captures
+from archive.derive import reindex_conversions
 from archive.schema import open_db
 from archive.warc import RecordLocation, gzip_member, read_annotations
 
@@ -52,7 +53,7 @@ def reindex_warcs(data_dir: Path, registry: list[dict] | None = None,
     without them such a record is kind "other" with no portal. Idempotent: a record
     already indexed (same warc_file + warc_offset) is counted, not added again.
     Returns {files, records, captures_added, already_indexed, unreadable, runs_added,
-    portals_added}; `unreadable` lists {file, offset, reason} of records not indexed
+    portals_added, conversions_added}; `unreadable` lists {file, offset, reason} of records not indexed
     (torn tail, digest mismatch, unparseable bytes).
     """
     data_dir = Path(data_dir)
@@ -68,7 +69,9 @@ def reindex_warcs(data_dir: Path, registry: list[dict] | None = None,
                 indexer.index_file(path)
         indexer.close_runs()
         db.conn.commit()
-        return {"files": len(paths), **indexer.summary}
+        with db.conn:
+            added = reindex_conversions(db.conn, data_dir / "warc")
+        return {"files": len(paths), **indexer.summary, "conversions_added": added}
     finally:
         db.conn.close()
 

@@ -19,6 +19,8 @@ from warcio.archiveiterator import ArchiveIterator
 import parsers
 from archive.convert import to_docx
 from archive.derive import derive_once
+from archive.load import load_archive
+from archive.reindex import reindex_warcs
 from sample_portals import forms
 from sample_portals.accuracy import flat_cells
 from sample_portals.reports import spec_to_truth
@@ -133,6 +135,19 @@ def test_a_wps_loads_through_a_kept_conversion_that_rebuild_reuses(archive, hang
     assert archive.rows("select status from reports where is_current = 1") == [{"status": "ok"}]
     assert len(_conversion_records(archive.data_dir)) == 1
     assert _crawl_warcs(archive.data_dir) == archived  # the archived originals, byte for byte
+
+    # 4. ogi.db lost: `ogi reindex` finds the conversion record again, the next load reuses it
+    kept = archive.rows("select * from conversions")
+    (archive.data_dir / "ogi.db").unlink()
+    kind_of = lambda url, content_type: "attachment" if url.endswith(".wps") else "report"  # noqa: E731
+    summary = reindex_warcs(archive.data_dir, kind_of=kind_of)
+    assert summary["conversions_added"] == 1 and summary["captures_added"] == 2
+    assert [{k: v for k, v in row.items() if k != "id"} for row in archive.rows("select * from conversions")] == [
+        {k: v for k, v in row.items() if k not in ("id", "created_at")} | {"created_at": headers["WARC-Date"]}
+        for row in kept]
+    assert reindex_warcs(archive.data_dir, kind_of=kind_of)["conversions_added"] == 0
+    summary = load_archive(archive.data_dir)
+    assert (summary["conversions_made"], summary["conversions_reused"]) == (0, 1)
 
 
 @pytest.mark.parametrize("kind", ["doc", "wps", "rtf"])
