@@ -132,8 +132,10 @@ class GenericFamily:
                 break
 
     def attachments(self, response) -> list[Link]:
-        """Attachment links of a report page (pdf, doc, docx, wps, xls, xlsx, ofd, rtf…)."""
-        return [link for link in self.links(response) if linkrules.attachment_extension(link.url)]
+        """Attachment links of a report page (pdf, doc, docx, wps, xls, xlsx, ofd, rtf…, and
+        linked images: the report's scanned pages)."""
+        return [link for link in self.links(response)
+                if linkrules.attachment_extension(link.url) or linkrules.image_extension(link.url)]
 
 
 class TrsFamily(GenericFamily):

@@ -50,10 +50,16 @@ def is_report_title(title: str) -> bool:
 def attachment_extension(url: str) -> str | None:
     """The extension of a link to a report file: a document format (parsers.sniff) or an archive."""
     ext = splitext(urlsplit(url).path)[1].lower().lstrip(".")
-    if (sniff.format_from_name("." + ext) in sniff.DOCUMENT_FORMATS or ext in rules()["archive_extensions"]
-            or ext in rules()["image_extensions"]):
+    if sniff.format_from_name("." + ext) in sniff.DOCUMENT_FORMATS or ext in rules()["archive_extensions"]:
         return ext
     return None
+
+
+def image_extension(url: str) -> str | None:
+    """The extension of a link to an image file: on a report page, a scanned page of the
+    report (a logo or banner is an <img>, not a link to the file)."""
+    ext = splitext(urlsplit(url).path)[1].lower().lstrip(".")
+    return ext if ext in rules()["image_extensions"] else None
 
 
 def kind_of_url(url: str, content_type: str | None) -> str:
@@ -64,7 +70,7 @@ def kind_of_url(url: str, content_type: str | None) -> str:
     if urlsplit(url).path == "/robots.txt":
         return "robots"
     lowered = (content_type or "").lower()
-    if attachment_extension(url) or sniff.format_from_content_type(content_type) in sniff.DOCUMENT_FORMATS \
+    if attachment_extension(url) or image_extension(url) or sniff.format_from_content_type(content_type) in sniff.DOCUMENT_FORMATS \
             or any(kind in lowered for kind in rules()["archive_extensions"]):
         return "attachment"
     if is_list_url(url):

@@ -60,6 +60,16 @@ def test_pages_and_images_are_not_attachments(url):
     assert linkrules.attachment_extension(url) is None
 
 
+def test_a_report_page_links_its_scanned_pages_as_attachments():
+    body = ('<html><body><img src="/logo.png"><a href="/"><img src="/banner.jpg"></a><div class="article">'
+            '<p><a href="/uploadfile/1.jpg"><img src="/uploadfile/1.jpg"></a></p>'
+            '<p><a href="/uploadfile/2.JPG">第2页</a></p><a href="/a/b.html">其他</a></div></body></html>')
+    response = HtmlResponse("http://x.gov.cn/a/t20240101_1.html", body=body.encode(), encoding="utf-8")
+    assert [link.url for link in family_for("generic").attachments(response)] == [
+        "http://x.gov.cn/uploadfile/1.jpg", "http://x.gov.cn/uploadfile/2.JPG"]
+    assert linkrules.kind_of_url("http://x.gov.cn/uploadfile/1.jpg", "image/jpeg") == "attachment"
+
+
 def test_pages_of_one_list_share_a_key():
     assert linkrules.is_pager_link("http://h/a/index.html", "http://h/a/index_3.html")
     assert linkrules.is_pager_link("http://h/list.jsp?PAGENUM=1&wbtreeid=2", "http://h/list.jsp?PAGENUM=4&wbtreeid=2")
