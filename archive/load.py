@@ -29,9 +29,7 @@ How captures become reports (one row per report *version*):
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -41,6 +39,7 @@ from urllib.parse import urlsplit
 
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
+from parsers.metadata import report_key
 from parsers.sniff import declared_format, detect_format
 
 # Lower is better: which form's parse a version shows when it has several.
@@ -52,21 +51,6 @@ def status_rank(status: str | None, numbers_read: int) -> tuple[int, int]:
 
 
 # -- pure parts ---------------------------------------------------------------------------
-def normalise_agency(agency: str) -> str:
-    """The agency name as it identifies a report: NFKC, no spaces or punctuation, and the
-    suffix 人民政府/办事处 dropped (a page says 隆德县城关镇人民政府, its PDF 隆德县城关镇)."""
-    name = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", agency or ""))
-    return re.sub(r"(人民政府|办事处)$", "", name)
-
-
-def report_key(portal_id: str | None, agency: str | None, year: int | None) -> str | None:
-    """Stable identity of a report across forms and versions; None when the parse could
-    not tell agency or year."""
-    if not agency or not year or not normalise_agency(agency):
-        return None
-    return f"{portal_id or ''}|{normalise_agency(agency)}|{int(year)}"
-
-
 def source_form(url: str | None, content_type: str | None) -> str:
     """html | pdf | docx | doc | wps | xls | xlsx | ofd | rtf | text | image | other (parsers.sniff)."""
     return declared_format(url, content_type)

@@ -22,7 +22,10 @@ text_spaced with stray spaces inside numbers; `/blank_lost` where blank cells le
 the cells read right, NULL and WRONG; the planted header swaps (numbers read under a swapped
 header: must be 0); and the glued solver's time per report, worst case included.
 
-    .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40] [--body-steps]
+    .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40] [--body-steps] [--ocr-threads 2]
+
+The forms that need a tool (scans, JPG pages, .doc/.wps/.xls …) are read through
+archive.derive.derive_once: LibreOffice and OCR as `ogi parse` runs them.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from archive.derive import derive_once  # noqa: E402
 from sample_portals.accuracy import glued_worst_case, measure, summary  # noqa: E402
 
 
@@ -41,11 +45,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--generated", type=int, default=40)
+    parser.add_argument("--ocr-threads", type=int, default=2, help="threads for OCR of the scanned forms")
     parser.add_argument("--body-steps", action="store_true",
                         help="also parse each detail page with every HTML body step forced alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        results = measure(Path(directory), args.seed, args.generated, args.body_steps)
+        results = measure(Path(directory), args.seed, args.generated, args.body_steps,
+                          derive=lambda name, data: derive_once(name, data, ocr_threads=args.ocr_threads))
     for line in summary(results):
         print(line)
     seconds, placed = glued_worst_case()

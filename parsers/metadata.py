@@ -7,6 +7,7 @@ nothing here knows about tables. Pure functions over strings.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from parsers.document import Block, Document, Table
@@ -146,3 +147,21 @@ def find_title(document: Document, preamble: list[Block], blocks: list[Block]) -
             return text
     title = article_title or document.metadata.get("title")
     return normalise_text(title) if title else None
+
+
+# --- what identifies a report ---------------------------------------------------------
+
+
+def normalise_agency(agency: str) -> str:
+    """The agency name as it identifies a report: NFKC, no spaces or punctuation, and the
+    suffix 人民政府/办事处 dropped (a page says 隆德县城关镇人民政府, its PDF 隆德县城关镇)."""
+    name = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", agency or ""))
+    return re.sub(r"(人民政府|办事处)$", "", name)
+
+
+def report_key(portal_id: str | None, agency: str | None, year: int | None) -> str | None:
+    """Stable identity of a report across forms and versions; None when the parse could
+    not tell agency or year."""
+    if not agency or not year or not normalise_agency(agency):
+        return None
+    return f"{portal_id or ''}|{normalise_agency(agency)}|{int(year)}"

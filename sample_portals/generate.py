@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .portals import PORTALS
+from parsers.metadata import report_key  # what makes two reports one: the loader's key
+
 from .forms import FORMS as FORM_FILES
 from .forms import files as form_files
 from .render import render
@@ -355,8 +357,6 @@ def world_specs(seed: int = 2025, generated: int = 40) -> list[ReportSpec]:
 def form_reports(seed: int, existing: list[ReportSpec]) -> list[ReportSpec]:
     """One 2021-layout report in each form of sample_portals.forms (a scan, JPG pages, a
     .wps, …), agencies and years distinct from the other reports'."""
-    from archive.load import report_key  # what makes two reports one: the loader's own key
-
     taken = {report_key(spec.portal_id, spec.agency, spec.year) for spec in existing}
     picked = []
     for spec in generate_reports(seed + 1, 6 * len(FORM_FILES), PORTALS):

@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from archive.load import load_archive, normalise_agency, report_key, source_form
+from archive.load import load_archive, source_form
+from parsers.metadata import normalise_agency, report_key
 from sample_portals.portals import PORTALS
 from sample_portals.render import render
 from sample_portals.reports import pre2020_report, trial_reports

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import pytest
 
+from archive.derive import derive_once
 from sample_portals.accuracy import measure
 from sample_portals.forms import FORMS
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return measure(tmp_path_factory.mktemp("world"), seed=2025, generated=16)
+    return measure(tmp_path_factory.mktemp("world"), seed=2025, generated=16,
+                   derive=lambda name, data: derive_once(name, data, ocr_threads=2))
 
 
 def test_every_form_was_parsed(results):
