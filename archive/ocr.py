@@ -29,7 +29,10 @@ SECONDS_PER_PAGE = 60
 # A box below this text score is dropped as noise; between it and parsers' DOUBTFUL_SCORE it
 # is kept and its numbers flagged.
 MIN_SCORE = 0.3
-SPECK_PIXELS = 6  # at DPI
+SPECK_PIXELS = 4  # at DPI; a 7-point full stop is larger
+# Ink correlation of x and y below which a lone '1' is a '/': measured -0.94..-0.83 for '/',
+# +0.15..+0.57 for '1' on the sample scans.
+SLASH_SLANT = -0.6
 
 
 def engine_version() -> str:
@@ -88,7 +91,20 @@ def _page_images(path: Path, kind: str, pages: list[int] | None):
     with Image.open(path) as image:
         for number, frame in enumerate(ImageSequence.Iterator(image)):
             if pages is None or number in pages:
-                yield number, numpy.asarray(frame.convert("RGB"))
+                yield number, numpy.asarray(_at_dpi(frame.convert("RGB"), image.info.get("dpi")))
+
+
+def _at_dpi(image, dpi):
+    """An image page scaled to DPI, as a PDF page is rendered: the specks, strokes and rule
+    lengths below are measured at DPI. Without a stated resolution the page is taken for A4
+    (8.27 inches across its shorter side)."""
+    from PIL import Image
+
+    stated = float(dpi[0]) if dpi and dpi[0] and float(dpi[0]) > 50 else min(image.size) / 8.27
+    if stated >= DPI * 0.95:
+        return image
+    factor = DPI / stated
+    return image.resize((round(image.width * factor), round(image.height * factor)), Image.LANCZOS)
 
 
 def _skew_degrees(gray) -> float:
@@ -184,6 +200,31 @@ def _words(engine, image) -> list[dict]:
             for box, text, score in zip(result.boxes, result.txts, result.scores)]
 
 
+def _slant(image, box) -> float | None:
+    """How the ink in a box leans: the correlation of its pixels' x and y (-1 for '/')."""
+    import cv2
+    import numpy
+
+    xs, ys = [point[0] for point in box], [point[1] for point in box]
+    crop = image[max(int(min(ys)), 0):int(max(ys)) + 1, max(int(min(xs)), 0):int(max(xs)) + 1]
+    if crop.size == 0:
+        return None
+    ink = numpy.argwhere(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) < 128)
+    if len(ink) < 5 or ink[:, 1].std() == 0 or ink[:, 0].std() == 0:
+        return 0.0
+    return float(numpy.corrcoef(ink[:, 1], ink[:, 0])[0, 1])
+
+
+def _slashes(image, words: list[dict]) -> list[dict]:
+    """The recognizer reads the '/' a report prints for zero as '1' (measured: 150 of 150 on
+    the sample scans, scores 0.7-1.0). A lone '1' whose ink leans like '/' is one: its text
+    is set to '/' and what the engine read kept as `read_as`."""
+    for word in words:
+        if word["text"] in ("1", "l", "I", "|") and (_slant(image, word["box"]) or 0.0) < SLASH_SLANT:
+            word["read_as"], word["text"] = word["text"], "/"
+    return words
+
+
 def _sideways(image) -> bool:
     """Text lines run up the page: it was scanned on its side. Smearing the ink along each
     axis joins a line's characters into one long blob along the lines' direction only."""
@@ -213,7 +254,9 @@ def _ocr_page(engine, image) -> dict:
     read = []
     for turn in turns:  # a sideways page: both ways round, the better read wins
         straight, skew = _straighten(numpy.rot90(image, turn).copy() if turn else image)
-        read.append((_score(words := _words(engine, _erased(straight))), turn * 90, straight, skew, words))
+        clean = _erased(straight)
+        words = _slashes(clean, _words(engine, clean))
+        read.append((_score(words), turn * 90, straight, skew, words))
     _, rotated, image, skew, words = max(read, key=lambda item: item[0])
     masks = _rule_mask(image)
     height, width = image.shape[:2]

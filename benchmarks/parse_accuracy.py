@@ -22,7 +22,7 @@ text_spaced with stray spaces inside numbers; `/blank_lost` where blank cells le
 the cells read right, NULL and WRONG; the planted header swaps (numbers read under a swapped
 header: must be 0); and the glued solver's time per report, worst case included.
 
-    .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40] [--body-steps] [--ocr-threads 2]
+    .venv/bin/python benchmarks/parse_accuracy.py [--seed 2025] [--generated 40] [--body-steps] [--ocr-threads 2] [--forms 1]
 
 The forms that need a tool (scans, JPG pages, .doc/.wps/.xls …) are read through
 archive.derive.derive_once: LibreOffice and OCR as `ogi parse` runs them.
@@ -46,12 +46,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--generated", type=int, default=40)
     parser.add_argument("--ocr-threads", type=int, default=2, help="threads for OCR of the scanned forms")
+    parser.add_argument("--forms", type=int, default=1, help="reports in each tool-needing form (scan, JPG, .wps …)")
     parser.add_argument("--body-steps", action="store_true",
                         help="also parse each detail page with every HTML body step forced alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         results = measure(Path(directory), args.seed, args.generated, args.body_steps,
-                          derive=lambda name, data: derive_once(name, data, ocr_threads=args.ocr_threads))
+                          derive=lambda name, data: derive_once(name, data, ocr_threads=args.ocr_threads),
+                          forms=args.forms)
     for line in summary(results):
         print(line)
     seconds, placed = glued_worst_case()

@@ -100,9 +100,34 @@ def append_page(document: Document, blocks: list[Block]) -> None:
     for index, block in enumerate(blocks):
         if (index == 0 and previous is not None and isinstance(block, Table) and block.rows and previous.rows
                 and len(block.rows[0]) == len(previous.rows[0])):
-            previous.rows.extend(block.rows)
+            joined = _split_row(previous.rows[-1], block.rows[0])
+            if joined is not None:
+                previous.rows[-1] = joined
+                previous.rows.extend(block.rows[1:])
+            else:
+                previous.rows.extend(block.rows)
             continue
         document.blocks.append(block)
+
+
+def _split_row(upper: list[Cell], lower: list[Cell]) -> list[Cell] | None:
+    """One row a page break cut in two (Word's "allow row to break across pages"): one half
+    holds the numbers and no label, the other the label and no numbers. Anything else is
+    two rows."""
+    from parsers.labels import is_number_cell
+
+    def numbers(row):
+        return [cell for cell in row if not cell.spanned and cell.text and is_number_cell(cell.text)]
+
+    def labels(row):
+        return [cell for cell in row if not cell.spanned and cell.text and not is_number_cell(cell.text)]
+
+    if len(upper) != len(lower):
+        return None
+    halves = {(bool(numbers(upper)), bool(labels(upper))), (bool(numbers(lower)), bool(labels(lower)))}
+    if halves != {(True, False), (False, True)}:
+        return None
+    return [Cell(a.text + b.text, spanned=a.spanned and b.spanned) for a, b in zip(upper, lower)]
 
 
 def document_from_html(data: bytes, url: str = "", content_type: str | None = None) -> Document:

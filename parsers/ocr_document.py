@@ -16,6 +16,7 @@ without the table readers knowing OCR exists. Pure: the result JSON in, Document
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_right
 from statistics import median
 
@@ -74,7 +75,23 @@ def _joined(words: list[_Word]) -> OcrText:
     if not words:
         return OcrText("", None)
     ordered = [word for line in _lines(words) for word in line]
-    return OcrText("".join(word.text for word in ordered), min(word.score for word in words))
+    return _as_printed("".join(word.text for word in ordered), min(word.score for word in words))
+
+
+# What the recognizer makes of a table cell's marks, as the table readers know them.
+_CELL_DASH = "一"  # a lone dash (zero) reads as the numeral 一, which no table cell prints
+_EDGE_DOT = re.compile(r"^\.(?=\d)|(?<=\d)\.$")
+
+
+def _as_printed(text: str, score: float) -> OcrText:
+    """A cell's OCR text as the cell prints it: a lone 一 is the dash; a full stop at the
+    edge of a number ('0.', '.5') is a speck of dust read as a dot, dropped, and the number
+    marked doubtful (below DOUBTFUL_SCORE) for the arithmetic to confirm."""
+    if text == _CELL_DASH:
+        return OcrText("—", score)
+    if _EDGE_DOT.search(text) and re.fullmatch(r"\.?\d+(?:\.\d+)?\.?", text):
+        return OcrText(_EDGE_DOT.sub("", text), min(score, DOUBTFUL_SCORE - 0.01))
+    return OcrText(text, score)
 
 
 # --- the ruled grid ------------------------------------------------------------------

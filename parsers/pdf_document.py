@@ -61,6 +61,17 @@ def _pdfium_document(data: bytes, document: Document) -> Document:
     return document
 
 
+def _table_settings(page) -> dict:
+    """pdfplumber's line strategy, plus a rule where the vertical rules start and end: a
+    table cut by a page break has no rule under its last (split) row, and that row would
+    be lost."""
+    vertical = [edge for edge in page.edges if edge["orientation"] == "v"]
+    if not vertical:
+        return {}
+    return {"explicit_horizontal_lines": sorted({min(edge["top"] for edge in vertical),
+                                                 max(edge["bottom"] for edge in vertical)})}
+
+
 def _is_scanned(page) -> bool:
     """Too little text layer and an image on it: a scan. (A nearly empty page without an
     image is a blank or short page, read as text.)"""
@@ -119,7 +130,7 @@ def document_from_pdf(data: bytes, ocr: dict | bytes | None = None) -> Document:
                     else:
                         unread.append(number + 1)
                     continue
-                found = page.find_tables()
+                found = page.find_tables(_table_settings(page))
                 boxes = [table.bbox for table in found]
                 placed: list[tuple[float, object]] = []
                 for table in found:

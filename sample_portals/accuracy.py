@@ -66,13 +66,13 @@ HEADER_PLANTS = (("本年制发件数", "本年废止件数", ("table2.regulatio
                  ("商业企业", "科研机构", ("table3.",)), ("结果维持", "尚未审结", ("table4.",)))
 
 
-def measure(root: Path, seed: int, generated: int, body_steps: bool = False, derive=None) -> dict:
+def measure(root: Path, seed: int, generated: int, body_steps: bool = False, derive=None, forms: int = 1) -> dict:
     """`derive(name, data)` makes what a form needs before parsing (archive.derive.derive_once:
     LibreOffice, OCR), passed in by the caller: this room does not reach up into archive/."""
 
-    generate_world(root, seed=seed, generated=generated)
+    generate_world(root, seed=seed, generated=generated, forms=forms)
     manifest = json.loads((root / "manifest.json").read_text("utf-8"))
-    specs = {spec.id: spec for spec in world_specs(seed, generated)}
+    specs = {spec.id: spec for spec in world_specs(seed, generated, forms)}
     results = {"cells": collections.Counter(), "cell_misses": collections.Counter(),
                "meta": collections.Counter(), "meta_misses": collections.Counter(),
                "check_misses": collections.Counter(), "reports": collections.Counter(),

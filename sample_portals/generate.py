@@ -345,29 +345,30 @@ def _news_body(rng: random.Random, portal: dict, title: str) -> str:
 TRIAL_SHARE = 4  # one 2019-layout report (2019/2020) for every four generated 2021-layout ones
 
 
-def world_specs(seed: int = 2025, generated: int = 40) -> list[ReportSpec]:
+def world_specs(seed: int = 2025, generated: int = 40, forms: int = 1) -> list[ReportSpec]:
     """Every report of a world: the seeds, the generated 2021-layout reports, 2019-layout
     reports and two pre-2020 ones, in the order the portals publish them."""
     specs = seed_reports() + generate_reports(seed, generated, PORTALS)
     specs += trial_reports(seed, max(len(PORTALS), generated // TRIAL_SHARE), PORTALS)
     specs += [pre2020_report(seed, PORTALS[1], 0), pre2020_report(seed, PORTALS[3], 1)]
-    return specs + form_reports(seed, specs)
+    return specs + form_reports(seed, specs, forms)
 
 
-def form_reports(seed: int, existing: list[ReportSpec]) -> list[ReportSpec]:
-    """One 2021-layout report in each form of sample_portals.forms (a scan, JPG pages, a
-    .wps, …), agencies and years distinct from the other reports'."""
+def form_reports(seed: int, existing: list[ReportSpec], copies: int = 1) -> list[ReportSpec]:
+    """`copies` 2021-layout reports in each form of sample_portals.forms (a scan, JPG pages,
+    a .wps, …), agencies and years distinct from the other reports'."""
     taken = {report_key(spec.portal_id, spec.agency, spec.year) for spec in existing}
     picked = []
-    for spec in generate_reports(seed + 1, 6 * len(FORM_FILES), PORTALS):
-        if len(picked) == len(FORM_FILES):
+    wanted = copies * len(FORM_FILES)
+    for spec in generate_reports(seed + 1, 6 * wanted, PORTALS):
+        if len(picked) == wanted:
             break
         key = report_key(spec.portal_id, spec.agency, spec.year)
         if key in taken:
             continue
         taken.add(key)
         spec.id, spec.kind = f"{spec.portal_id}-f{len(picked):02d}", "form"
-        spec.delivery = list(FORM_FILES)[len(picked)]
+        spec.delivery = list(FORM_FILES)[len(picked) % len(FORM_FILES)]
         picked.append(spec)
     return picked
 
@@ -547,14 +548,14 @@ class _PortalSite:
             target.write_bytes(content)
 
 
-def generate_world(root: Path, seed: int = 2025, generated: int = 40) -> dict:
+def generate_world(root: Path, seed: int = 2025, generated: int = 40, forms: int = 1) -> dict:
     """Write the whole world under `root` (replacing earlier output there) and return the manifest."""
     root = Path(root)
     for sub in ("sites", "truth", "hanweb"):
         shutil.rmtree(root / sub, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
 
-    specs = world_specs(seed, generated)
+    specs = world_specs(seed, generated, forms)
     manifest = {"seed": seed, "portals": [], "reports": [], "non_reports": [], "list_pages": []}
     for portal in PORTALS:
         site = _PortalSite(portal, seed, root, manifest)
