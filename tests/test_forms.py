@@ -23,6 +23,7 @@ from archive.load import load_archive
 from archive.reindex import reindex_warcs
 from sample_portals import forms
 from sample_portals.accuracy import flat_cells
+from sample_portals.generate import world_specs
 from sample_portals.reports import spec_to_truth
 
 from archive_builder import ArchiveBuilder, report_page, sample_specs, url_of
@@ -204,3 +205,19 @@ def test_a_planted_ocr_misread_is_flagged_doubtful_and_the_checks_catch_it(scann
     assert (cell.value, cell.flag, cell.confidence) == (int(wrong), "ocr_doubtful", 0.61)
     failed = [(check.rule, check.scope) for check in report.checks if check.passed is False]
     assert failed == [("t4_total", "group:review")]
+
+
+@pytest.mark.parametrize("mark, delivery", [("/", "scan_pdf"), ("—", "jpg")])
+def test_zero_marks_survive_ocr(mark, delivery):
+    """A scan whose zeros are printed `/` (the recognizer reads 1) or `—` (it reads 一):
+    every cell as printed, no zero read as one."""
+    spec = next(s for s in world_specs(2025, 40, forms=5)
+                if s.kind == "form" and mark in s.printed.values() and s.table3)
+    spec.delivery = delivery
+    pages = forms.files(spec)
+    inputs = derive_once(f"report.{forms.FORMS[delivery]}", pages if delivery == "jpg" else pages[0],
+                         ocr_threads=2)
+    report = parsers.parse(pages[0], f"report.{forms.FORMS[delivery]}", **inputs.kwargs)
+    assert flat_cells(report.to_json()) == flat_cells(spec_to_truth(spec)), report.problems
+    marked = [path for path, printed in spec.printed.items() if printed == mark]
+    assert marked and not [c for c in report.checks if c.passed is False and c.rule.startswith("t")]
