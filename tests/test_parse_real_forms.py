@@ -46,3 +46,19 @@ def test_a_pdf_exported_from_wps_with_tables_over_page_breaks():
     for printed, value in truth["table4"].items():
         assert cells[("table4", *table4_key(printed))] == value, printed
     assert not [check.rule for check in report.checks if check.passed is False]  # its sums hold
+
+
+def test_a_real_table_3_that_mixes_the_layouts_is_read_as_printed_and_said_so():
+    """洪泽区 2023: the 2021 rows with （六）其他处理 as one 2019-style row. Every figure as
+    printed, the mixture named in problems, and the report's own broken table 4 sums
+    failing their checks (not mended)."""
+    truth = json.loads((FORMS / "hongze-district-2023-mixed-table3.expected.json").read_text("utf-8"))
+    report = parsers.parse((FORMS / "hongze-district-2023-mixed-table3.pdf").read_bytes(), name="hzq2023_working.pdf")
+    assert (report.title, report.agency, report.year) == (truth["title"], truth["agency"], truth["year"])
+    assert (report.status, report.problems) == (truth["status"], truth["problems"])
+    assert report.table2 == truth["table2"]
+    others = ("commercial_enterprise", "research_institution", "social_welfare_org", "legal_service_org", "other_org")
+    assert report.table3 == {row: {"natural_person": value, **dict.fromkeys(others, 0), "total": value}
+                             for row, value in truth["table3_natural_person_and_total"].items()}
+    assert report.table4 == truth["table4"]
+    assert [[c.rule, c.scope] for c in report.checks if c.passed is False] == truth["failed_checks"]
