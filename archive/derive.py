@@ -141,13 +141,19 @@ class Deriver:
             url, record_id, result.data, result.content_type,
             {"tool": result.tool, "source_sha256": sha256, "pages": pages or None,
              "seconds": f"{result.seconds:.3f}"})
-        self.conn.execute(
-            "insert into conversions (source_sha256, kind, pages, tool, content_type, source_url, refers_to,"
-            " warc_file, warc_offset, warc_length, record_id, sha256, seconds, created_at)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha256, what, pages, result.tool, result.content_type, url, record_id, location.warc_file,
-             location.offset, location.length, location.record_id, location.payload_sha256,
-             round(result.seconds, 3), datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        _insert(self.conn, {
+            "source_sha256": sha256, "kind": what, "pages": pages, "tool": result.tool,
+            "content_type": result.content_type, "source_url": url, "refers_to": record_id,
+            "warc_file": location.warc_file, "warc_offset": location.offset, "warc_length": location.length,
+            "record_id": location.record_id, "sha256": location.payload_sha256, "seconds": round(result.seconds, 3),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+
+
+def _insert(conn: sqlite3.Connection, row: dict) -> int:
+    """One `conversions` row; an already indexed (payload, kind, pages) is left as it is."""
+    cursor = conn.execute(f"insert or ignore into conversions ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+                          list(row.values()))
+    return cursor.rowcount
 
 
 def reindex_conversions(conn: sqlite3.Connection, warc_dir: Path) -> int:
@@ -170,14 +176,12 @@ def reindex_conversions(conn: sqlite3.Connection, warc_dir: Path) -> int:
                 payload = record.content_stream().read()
                 fields = {key: unquote(headers.get_header(name) or "") for key, name in CONVERSION_FIELDS.items()}
                 kind = "ocr" if "ocr" in (headers.get_header("Content-Type") or "") else "docx"
-                cursor = conn.execute(
-                    "insert or ignore into conversions (source_sha256, kind, pages, tool, content_type, source_url,"
-                    " refers_to, warc_file, warc_offset, warc_length, record_id, sha256, seconds, created_at)"
-                    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (fields["source_sha256"], kind, fields["pages"], fields["tool"], headers.get_header("Content-Type"),
-                     headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Refers-To"), path.name,
-                     records.get_record_offset(), records.get_record_length(), headers.get_header("WARC-Record-ID"),
-                     hashlib.sha256(payload).hexdigest(), float(fields["seconds"] or 0),
-                     headers.get_header("WARC-Date")))
-                added += cursor.rowcount
+                added += _insert(conn, {
+                    "source_sha256": fields["source_sha256"], "kind": kind, "pages": fields["pages"],
+                    "tool": fields["tool"], "content_type": headers.get_header("Content-Type"),
+                    "source_url": headers.get_header("WARC-Target-URI"),
+                    "refers_to": headers.get_header("WARC-Refers-To"), "warc_file": path.name,
+                    "warc_offset": records.get_record_offset(), "warc_length": records.get_record_length(),
+                    "record_id": headers.get_header("WARC-Record-ID"), "sha256": hashlib.sha256(payload).hexdigest(),
+                    "seconds": float(fields["seconds"] or 0), "created_at": headers.get_header("WARC-Date")})
     return added
