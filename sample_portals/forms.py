@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .render import _PDF_FONT, occupancy, render, report_blocks
+from .render import _PDF_FONT, pdf_table, render, report_blocks
 from .reports import ReportSpec
 
 # delivery -> (file extension, what the manifest calls the form)
@@ -146,16 +146,7 @@ def long_pdf(spec: ReportSpec) -> bytes:
         if kind in ("title", "heading", "para"):
             story.append(Paragraph(html.escape(block[1]), title if kind == "title" else body))
             continue
-        matrix = occupancy(block[1])
-        ncols = max(len(line) for line in matrix)
-        data, spans = [], []
-        for r, line in enumerate(matrix):
-            row = []
-            for c, (what, item) in enumerate(line):
-                row.append(Paragraph(html.escape(item.text), cell) if what == "cell" else "")
-                if what == "cell" and (item.rowspan > 1 or item.colspan > 1):
-                    spans.append(("SPAN", (c, r), (c + item.colspan - 1, r + item.rowspan - 1)))
-            data.append(row + [""] * (ncols - len(row)))
+        data, spans, ncols = pdf_table(block[1], cell)
         width = 17 * cm
         widths = ([1.2 * cm, 1.2 * cm, 3.4 * cm] + [(width - 5.8 * cm) / 7] * 7 if ncols == 10
                   else [width / ncols] * ncols)

@@ -445,6 +445,27 @@ def render_one_line(spec: ReportSpec, form: str) -> str:
 _PDF_FONT = "STSong-Light"
 
 
+def pdf_table(grid: Grid, style) -> tuple[list[list], list[tuple], int]:
+    """A grid as reportlab Table data (cells as Paragraphs in `style`), its SPAN commands
+    and its column count."""
+    from reportlab.platypus import Paragraph
+
+    matrix = occupancy(grid)
+    ncols = max(len(line) for line in matrix)
+    data, spans = [], []
+    for r, line in enumerate(matrix):
+        row = []
+        for c, (kind, item) in enumerate(line):
+            if kind == "cell":
+                row.append(Paragraph(html.escape(item.text), style))
+                if item.rowspan > 1 or item.colspan > 1:
+                    spans.append(("SPAN", (c, r), (c + item.colspan - 1, r + item.rowspan - 1)))
+            else:
+                row.append("")
+        data.append(row + [""] * (ncols - len(row)))
+    return data, spans, ncols
+
+
 def render_pdf(spec: ReportSpec) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -471,20 +492,7 @@ def render_pdf(spec: ReportSpec) -> bytes:
         elif kind == "para":
             story.append(Paragraph(html.escape(block[1]), body))
         else:
-            grid = block[1]
-            matrix = occupancy(grid)
-            ncols = max(len(line) for line in matrix)
-            data, spans = [], []
-            for r, line in enumerate(matrix):
-                row = []
-                for c, (kind_, item) in enumerate(line):
-                    if kind_ == "cell":
-                        row.append(Paragraph(html.escape(item.text), cell))
-                        if item.rowspan > 1 or item.colspan > 1:
-                            spans.append(("SPAN", (c, r), (c + item.colspan - 1, r + item.rowspan - 1)))
-                    else:
-                        row.append("")
-                data.append(row + [""] * (ncols - len(row)))
+            data, spans, ncols = pdf_table(block[1], cell)
             width = 17 * cm
             if ncols == 10:
                 widths = [1.5 * cm, 1.5 * cm, 4.6 * cm] + [(width - 7.6 * cm) / 7] * 7
