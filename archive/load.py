@@ -244,15 +244,16 @@ class Loader:
         self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
                         "unchanged": 0, "errors": 0,
                         "cells": 0, "gone": 0, "conversions_made": 0, "conversions_reused": 0,
-                        "conversions_failed": 0}
+                        "conversions_failed": 0, "kept_not_current": 0}
 
     # one capture ---------------------------------------------------------------------
     def load_capture(self, capture: sqlite3.Row) -> str:
         conn = self.conn
+        # The current version, or a failed one kept beside it: seeing it again is a sighting.
         seen = _one(conn,
                     "select r.id from report_sources s join reports r on r.id = s.report_id"
-                    " where s.url = ? and s.payload_sha256 = ? and r.is_current = 1"
-                    " order by r.id desc limit 1", (capture["url"], capture["payload_sha256"]))
+                    " where s.url = ? and s.payload_sha256 = ? and (r.is_current = 1 or r.status = 'failed')"
+                    " order by r.is_current desc, r.id desc limit 1", (capture["url"], capture["payload_sha256"]))
         if seen:
             _add_source(conn, seen["id"], capture, primary=False)
             return "unchanged"
@@ -299,13 +300,25 @@ class Loader:
                     capture: sqlite3.Row) -> str:
         conn = self.conn
         row = dict(row)
+        current = 1
         if previous is None:
             row.update(version=1)
         else:
-            row.update(report_key=previous["report_key"], version=previous["version"] + 1)
-            conn.execute("update reports set is_current = 0 where report_key = ?", (previous["report_key"],))
-            self.summary["new_versions"] += 1
-        row.update(is_current=1, first_seen=capture["fetched_at"], last_seen=capture["fetched_at"])
+            last = _one(conn, "select max(version) from reports where report_key = ?", (previous["report_key"],))[0]
+            row.update(report_key=previous["report_key"], version=last + 1)
+            if parsed.status == "failed" and previous["status"] != "failed":
+                # A page that did not parse (a list copy linked like a report, an error
+                # page served with 200) is kept and listed, never shown instead of a report.
+                current = 0
+                problems = json.loads(row["problems"] or "[]")
+                problems.append(f"not made current: this capture did not parse; version {previous['version']}"
+                                f" ({previous['status']}) stays current")
+                row["problems"] = json.dumps(problems, ensure_ascii=False)
+                self.summary["kept_not_current"] += 1
+            else:
+                conn.execute("update reports set is_current = 0 where report_key = ?", (previous["report_key"],))
+                self.summary["new_versions"] += 1
+        row.update(is_current=current, first_seen=capture["fetched_at"], last_seen=capture["fetched_at"])
         report_id = _insert_report(conn, row)
         _write_content(conn, report_id, parsed, row)
         _add_source(conn, report_id, capture, primary=True)

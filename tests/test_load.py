@@ -321,3 +321,31 @@ def test_report_summary_follows_every_change_to_reports(archive):
     assert archive.rows("select * from report_summary order by id") == expected
     assert len(expected) == 2 and {row["version"] for row in expected} == {1, 2}
     assert any(row["gone_at"] for row in expected)
+
+
+def column_copy_page(specs) -> bytes:
+    """A side-menu link 政府信息公开年报 to a copy of the list page (`…/nlist.htm`): the
+    crawler took its link text for a report title. It lists the reports; it is none."""
+    items = "".join(f'<li><a href="{url_of(s)}">{s.title}</a><span>{s.published}</span></li>' for s in specs)
+    return ("<html><head><meta charset='utf-8'><title>政府信息公开年报</title></head><body>"
+            f"<ul class='list'>{items}</ul><div class='page'>共1页</div></body></html>").encode("utf-8")
+
+
+@pytest.mark.parametrize("copy_first", [False, True], ids=["copy-after", "copy-before"])
+def test_a_list_copy_linked_like_a_report_never_displaces_the_report(archive, copy_first):
+    spec = sample_specs(1)[0]
+    copy_url = f"http://127.0.0.1:8999/{spec.portal_id}/xxgknb/nlist.htm"
+    captures = [(url_of(spec), report_page(spec)), (copy_url, column_copy_page([spec]))]
+    for url, payload in (captures[::-1] if copy_first else captures):
+        archive.capture(spec.portal_id, url, payload)
+        archive.load()
+    [current] = archive.rows("select * from reports where is_current = 1 and source_url = ?", (url_of(spec),))
+    assert current["status"] == "ok" and current["granted"] == spec.table3["granted"]["total"]
+    [copy] = archive.rows("select * from reports where source_url = ?", (copy_url,))
+    assert copy["status"] == "failed"  # kept and listed, not hidden
+    assert copy["report_key"] == current["report_key"]  # its first line named the report
+    if not copy_first:
+        assert copy["is_current"] == 0 and "not made current" in copy["problems"]
+    archive.capture(spec.portal_id, copy_url, column_copy_page([spec]))  # seen again next crawl
+    assert archive.load()["unchanged"] == 1
+    assert archive.rows("select count(*) as n from reports")[0]["n"] == 2
