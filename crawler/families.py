@@ -89,11 +89,14 @@ class GenericFamily:
     def classify(self, links: list[Link], current_url: str, page: ListPage, start_urls=()) -> None:
         seen = set()
         for link in links:
-            if link.url in seen or link.url == current_url:
+            if link.url in seen or linkrules.same_page(link.url, current_url):
                 continue
             seen.add(link.url)
             if linkrules.is_next_page_text(link.text) or linkrules.is_pager_link(current_url, link.url):
                 page.next_pages.append(link)
+            elif linkrules.is_column_name(link.text) and not linkrules.is_detail_url(link.url) \
+                    and not linkrules.attachment_extension(link.url):
+                page.columns.append(link)  # 政府信息公开年报 → …/nlist.htm: the column again, not a report
             elif linkrules.is_list_url(link.url):
                 if self.is_column(link, start_urls):
                     page.columns.append(link)
@@ -106,17 +109,16 @@ class GenericFamily:
 
     @staticmethod
     def is_column(link: Link, start_urls) -> bool:
+        """Under a start URL's folder (a known column path), or named as an annual-report
+        column. Chrome (政府信息公开申请, 办事服务, 人事信息…) is neither: it is not followed."""
         if linkrules.is_lookalike(link.text):
             return False
         if linkrules.is_report_title(link.text) or linkrules.is_column_title(link.text):
             return True  # 「乡镇（街道）年报」, 「部门年报」, 「2024年政府信息公开年报」
         path = urlsplit(link.url).path
-        under_start = any(path.startswith(urlsplit(s).path.rsplit("/", 1)[0] + "/") and
-                          len(path) > len(urlsplit(s).path.rsplit("/", 1)[0] + "/")
-                          for s in start_urls)
-        if under_start:
-            return True
-        return linkrules.is_column_title(link.text) and linkrules.is_column_url(link.url)
+        return any(path.startswith(urlsplit(s).path.rsplit("/", 1)[0] + "/") and
+                   len(path) > len(urlsplit(s).path.rsplit("/", 1)[0] + "/")
+                   for s in start_urls)
 
     def more_pages(self, response, page: ListPage) -> None:
         """`共N页` with `?page=N` links: make every page, not only the next one shown."""
@@ -154,7 +156,9 @@ class TrsFamily(GenericFamily):
         total, _current, stem, ext = int(match.group(1)), match.group(2), match.group(3), match.group(4)
         for n in range(0, min(total, 500)):
             name = f"{stem}.{ext}" if n == 0 else f"{stem}_{n}.{ext}"
-            page.next_pages.append(Link(urljoin(response.url, name), str(n + 1)))
+            url = urljoin(response.url, name)
+            if not linkrules.same_page(url, response.url):
+                page.next_pages.append(Link(url, str(n + 1)))
 
 
 class UcapFamily(GenericFamily):

@@ -96,15 +96,19 @@ def is_list_url(url: str) -> bool:
 
 
 def is_column_title(title: str) -> bool:
+    """A sub-column about annual reports by its text (乡镇（街道）年报, 2024年, 部门年度报告):
+    the only sub-columns followed outside a start URL's folder."""
     title = normalize_title(title)
     if not title or is_lookalike(title) or len(title) > 30:
         return False
     return any(re.search(p, title) for p in rules()["column_patterns"])
 
 
-def is_column_url(url: str) -> bool:
-    path = urlsplit(url).path.lower()
-    return any(re.search(p, path) for p in rules()["column_url_patterns"])
+def is_column_name(title: str) -> bool:
+    """The link text is a column's name and nothing more (政府信息公开年报, 乡镇（街道）年报):
+    a side menu's link to the column, a list whatever its URL, never a report."""
+    title = normalize_title(title)
+    return bool(title) and any(re.search(p, title) for p in rules()["column_name_patterns"])
 
 
 def is_next_page_text(title: str) -> bool:
@@ -113,7 +117,7 @@ def is_next_page_text(title: str) -> bool:
 
 
 _PAGE_NUMBER = [
-    (re.compile(r"(index|list|home|default)_\d+(\.\w+)$"), r"\1\2"),
+    (re.compile(r"(index|list|home|default)_\d+(\.\w+)$", re.I), r"\1\2"),
     (re.compile(r"([?&])(page|PAGENUM|pageNo|pageIndex|p|currentPage)=\d+", re.I), r"\1\2="),
     (re.compile(r"/\d+(\.s?html?)$"), r"/N\1"),
 ]
@@ -125,8 +129,16 @@ def page_family_key(url: str) -> str:
     for pattern, repl in _PAGE_NUMBER:
         key = pattern.sub(repl, key)
     # page 0 of a TRS list is index.html, page n index_n.html: both reduce to the folder
-    key = re.sub(r"/(index|list|home|default)\.\w+$", "/", key)
+    key = re.sub(r"/(index|list|home|default)\.\w+$", "/", key, flags=re.I)
     return key
+
+
+def same_page(url: str, other: str) -> bool:
+    """A folder and its index file are one page (`…/zfxxgknb/` = `…/zfxxgknb/index.html`):
+    asking for both costs a request and brings nothing."""
+    def bare(u: str) -> str:
+        return re.sub(r"/index\.s?html?$", "/", u.split("#")[0], flags=re.I)
+    return bare(url) == bare(other)
 
 
 def is_pager_link(current_url: str, link_url: str) -> bool:

@@ -87,7 +87,9 @@ def read_metadata(root) -> dict[str, str]:
     title = root.find(".//title")
     if title is not None and title.text_content().strip():
         metadata["title"] = normalise_text(title.text_content())
-    for tag, key in (("ucaptitle", "ArticleTitle"), ("publishtime", "PubDate")):
+    # UCAP's <publishtime> is the date readers see; its PubDate meta is when the page was
+    # last generated (页面生成时间), years later on a re-published site.
+    for tag, key in (("ucaptitle", "ArticleTitle"), ("publishtime", "publishtime")):
         for element in root.iter(tag):
             text = normalise_text(element.text_content())
             if text and key not in metadata:

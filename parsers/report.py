@@ -234,7 +234,8 @@ def report_from_document(document: Document) -> Report:
         normalise_text(meta_title or ""))
     report.year = int(year_match.group(1)) if year_match else None
     report.level = level_of(report.agency)
-    for key in ("PubDate", "发布日期", "公开日期", "publishtime", "发布时间", "pubdate"):
+    # the date the page shows first: a head meta may be the page's generation time
+    for key in ("publishtime", "发布日期", "公开日期", "PubDate", "发布时间", "pubdate"):
         if document.metadata.get(key):
             report.published = parse_date(document.metadata[key])
             if report.published:

@@ -303,3 +303,23 @@ def test_decide_outcome_is_the_archive_policy_without_storage():
     asked.clear()
     call(500)
     assert asked == []  # the index is asked only where the answer matters
+
+
+@pytest.mark.parametrize("text, is_name", [
+    ("政府信息公开年报", True), ("乡镇（街道）年报", True), ("部门年报", True), ("2024年政府信息公开年报", True), ("2024年年报", True),
+    ("信息公开年报", True), ("政府信息公开年度报告", True),
+    ("中宁县2023年政府信息公开工作年度报告", False), ("2023年政府信息公开工作年度报告", False), ("政府信息公开指南", False), ("网站年度报表", False)])
+def test_a_column_is_named_by_its_whole_text(text, is_name):
+    assert linkrules.is_column_name(text) == is_name
+
+
+def test_a_side_menu_link_naming_the_column_is_a_list_and_chrome_is_not_followed():
+    start = "http://127.0.0.1:9/zfxxgk/zfxxgknb/index.html"
+    response = page(start, f"""
+        <div class="nav"><a href="/zfxxgk/ysqgk/">政府信息公开申请</a><a href="/zdly/">重点领域信息公开</a>
+        <a href="/bsfw/">办事服务</a><a href="/gwh/wj/">管委会文件</a><a href="/bmpt/">地方部门平台链接</a></div>
+        <ul class="side"><li><a href="/zfxxgk/zfxxgknb/nlist.htm">政府信息公开年报</a></li></ul>
+        <ul><li><a href="./202401/t20240115_1234567.html">{REPORT}</a></li></ul>""")
+    result = family_for("trs").parse_list(response, [start])
+    assert [l.url for l in result.reports] == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/202401/t20240115_1234567.html"]
+    assert [l.url for l in result.columns] == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/nlist.htm"]

@@ -230,9 +230,11 @@ class AnnualReportsSpider(scrapy.Spider):
 
 
     def folder_fallbacks(self, request, status):
-        """A column folder answering 404: ask for its usual index files instead."""
+        """A start URL's folder answering 404: ask for its usual index files instead. Only
+        a registry start URL is worth the guesses; a discovered column that 404s is gone."""
         meta = request.meta
-        if status != 404 or meta.get("ogi_kind") != "list" or not request.url.endswith("/"):
+        if status != 404 or meta.get("ogi_kind") != "list" or not request.url.endswith("/") \
+                or meta.get("ogi_depth", 0) != 0 or meta.get("ogi_referrer"):
             return
         portal = self.portal(meta["ogi_portal"])
         for name in linkrules.directory_index_files():
