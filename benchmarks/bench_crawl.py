@@ -5,6 +5,8 @@ it, and what a second run costs. Prints figures; asserts nothing.
 
 1. Throughput, politeness off: one world (5 portals, --generated reports), crawled once:
    pages/s, bytes/s written into WARC, peak RSS of the crawl process.
+   Discovery cost: requests per report found (lists, robots, chrome and guesses included:
+   the politeness price of finding the reports).
 2. Second run over the unchanged world: bytes received ÷ first run's bytes.
 3. Politeness-bound efficiency: --worlds copies of the world served at once (5 portals
    each, so 25 portals by default, each its own host:port), DOWNLOAD_DELAY=--delay, one
@@ -84,6 +86,15 @@ def main() -> None:
               f"(whole process incl. start-up) = {first['requests'] / elapsed:.1f} pages/s; "
               f"{first['bytes_received'] / elapsed / 1e6:.2f} MB/s received, "
               f"{stored / elapsed / 1e6:.2f} MB/s into WARC ({stored / 1e6:.2f} MB gzip); peak RSS {peak / 1024:.0f} MiB")
+
+        with sqlite3.connect(data / "ogi.db") as conn:
+            kinds = dict(conn.execute("select kind, count(*) from captures where run_id = ? group by kind",
+                                      [first["run_id"]]).fetchall())
+            failed = conn.execute("select count(*) from errors where run_id = ?", [first["run_id"]]).fetchone()[0]
+        found = len(manifest["reports"])
+        print(f"[discovery cost] {first['requests']} requests for {found} reports = "
+              f"{first['requests'] / found:.2f} requests per report found (captures by kind: "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}; errors rows {failed})")
 
         second, elapsed2, _ = crawl(data, world.registry())
         ratio = second["bytes_received"] / max(first["bytes_received"], 1)

@@ -69,6 +69,12 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 COLUMN_NAMES = {"main": "政府信息公开年报", "township": "乡镇（街道）年报", "department": "部门年报",
                 "year2024": "2024年政府信息公开年报", "area": "政府信息公开"}
+# Navigation every page carries, as real portals' headers do: links to parts of the portal
+# that are no column of reports (and here answer 404, as a moved or dead column does).
+CHROME_NAV = (("政府信息公开申请", "{area}ysqgk/"), ("重点领域信息公开", "{area}zdly/"), ("管委会文件", "/gwhwj/"),
+              ("办事服务", "/bsfw/"), ("互动交流", "/hdjl/"), ("地方部门平台链接", "/bmpt/"))
+# TRS portals' side menus link the 年报 column by name to a copy of its first list page.
+COLUMN_COPY = {"trs": "nlist.htm"}
 # The five standard entries of a 政府信息公开 area; the 年报 entry is the column itself.
 AREA_ENTRIES = (("guide", "政府信息公开指南"), ("rules", "政府信息公开制度"), ("statutory", "法定主动公开内容"),
                 ("main", "政府信息公开年报"), ("apply", "依申请公开"))
@@ -160,8 +166,33 @@ def _header(portal: dict, breadcrumb: list[tuple[str, str]]) -> str:
     return (f'<div class="top-bar"><a href="javascript:void(0)" id="wza">无障碍</a> | <a href="javascript:;">长者版</a> | '
             f'<a href="javascript:;" id="fjt">繁體版</a> | <a href="javascript:;">智能问答</a></div>\n'
             f'<div class="header"><h1 class="logo">{html.escape(portal["name"])}</h1>'
-            f'<div class="nav"><a href="/">首页</a><a href="{COLUMNS[portal["id"]]["area"]}">政府信息公开</a></div></div>\n'
-            f'<div class="position">当前位置：{crumbs}</div>\n')
+            f'<div class="nav"><a href="/">首页</a><a href="{COLUMNS[portal["id"]]["area"]}">政府信息公开</a>'
+            + "".join(f'<a href="{href}">{text}</a>' for text, href in chrome_links(portal))
+            + '</div></div>\n'
+            + _side_menu(portal)
+            + f'<div class="position">当前位置：{crumbs}</div>\n')
+
+
+def chrome_links(portal: dict) -> list[tuple[str, str]]:
+    """The header's links that lead nowhere a report is (each answers 404)."""
+    return [(text, href.format(area=COLUMNS[portal["id"]]["area"])) for text, href in CHROME_NAV]
+
+
+def column_copy_path(portal: dict) -> str | None:
+    name = COLUMN_COPY.get(portal["family"])
+    return COLUMNS[portal["id"]]["main"] + name if name else None
+
+
+def _side_menu(portal: dict) -> str:
+    """The 政府信息公开 side menu: its five entries, the 年报 one pointing at the column's copy
+    (TRS: …/nlist.htm) where the CMS keeps one."""
+    cols = COLUMNS[portal["id"]]
+    links = []
+    for key, name in AREA_ENTRIES:
+        href = (column_copy_path(portal) or _list_page_paths(portal, cols["main"], 1)[0]) if key == "main" \
+            else f"{cols['area']}{key}/index.html"
+        links.append(f'<li><a href="{href}">{name}</a></li>')
+    return f'<div class="left-menu"><ul>{"".join(links)}</ul></div>\n'
 
 
 def _footer(portal: dict) -> str:
@@ -503,9 +534,14 @@ class _PortalSite:
                 chunk = items[n * PAGE_SIZE:(n + 1) * PAGE_SIZE]
                 main = (f"{_sub_nav(portal, column)}<h2>{COLUMN_NAMES[column]}</h2>\n"
                         f"{_list_items_html(portal, chunk, path)}\n{_pager(portal, paths, n)}")
-                self.add_file(file_for(path), _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main,
-                                                    {"ColumnName": COLUMN_NAMES[column]}, n).encode())
+                page = _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main,
+                             {"ColumnName": COLUMN_NAMES[column]}, n).encode()
+                self.add_file(file_for(path), page)
                 self.manifest["list_pages"].append({"portal_id": self.pid, "path": path})
+                copy = column_copy_path(portal)
+                if column == "main" and n == 0 and copy:
+                    self.add_file(copy, page)
+                    self.manifest["column_copies"].append({"portal_id": self.pid, "path": copy})
 
     def write_area(self) -> None:
         """The 政府信息公开 area, its standard entries, the home page and robots.txt."""
@@ -556,7 +592,8 @@ def generate_world(root: Path, seed: int = 2025, generated: int = 40, forms: int
     root.mkdir(parents=True, exist_ok=True)
 
     specs = world_specs(seed, generated, forms)
-    manifest = {"seed": seed, "portals": [], "reports": [], "non_reports": [], "list_pages": []}
+    manifest = {"seed": seed, "portals": [], "reports": [], "non_reports": [], "list_pages": [],
+                "column_copies": [], "chrome_404": []}
     for portal in PORTALS:
         site = _PortalSite(portal, seed, root, manifest)
         for spec in (s for s in specs if s.portal_id == portal["id"]):
@@ -566,6 +603,7 @@ def generate_world(root: Path, seed: int = 2025, generated: int = 40, forms: int
         site.write_lists()
         site.write_area()
         manifest["portals"].append(site.manifest_entry())
+        manifest["chrome_404"] += [{"portal_id": portal["id"], "path": href} for _, href in chrome_links(portal)]
         site.save()
     truth_dir = root / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.captures import read_capture
 from archive.schema import open_db
+from crawler import linkrules
 from conftest import REPO, WARCIO, query, run_ogi, served_world, warc_records
 from sample_portals.server import SampleWorld
 
@@ -67,7 +68,9 @@ def two_runs(changing_world, tmp_path_factory):
     """Crawl once, change one report and remove another, crawl again."""
     world = changing_world
     data_dir = tmp_path_factory.mktemp("crawl") / "data"
+    log_start = len(world.request_log)
     first = summary_of(run_crawl(data_dir, world.registry()))
+    first_requests = world.request_log[log_start:]
     first_ids = query(data_dir, "select max(id) from captures")[0][0]
     html_reports = [r for r in world.manifest["reports"] if r["delivery"] == "html"]
     changed, gone = html_reports[0], html_reports[1]
@@ -75,7 +78,7 @@ def two_runs(changing_world, tmp_path_factory):
                   "<html><body><p>2023年政府信息公开工作年度报告（更正版）</p></body></html>".encode())
     world.remove(gone["portal_id"], gone["detail_path"], 410)
     second = summary_of(run_crawl(data_dir, world.registry()))
-    return {"dir": data_dir, "first": first, "second": second, "first_ids": first_ids,
+    return {"dir": data_dir, "first": first, "second": second, "first_ids": first_ids, "first_requests": first_requests,
             "changed": url_of(world, changed["portal_id"], changed["detail_path"]),
             "gone": url_of(world, gone["portal_id"], gone["detail_path"])}
 
@@ -106,6 +109,27 @@ def test_no_non_report_is_kept_as_a_report(changing_world, two_runs):
     assert reports <= report_urls, sorted(reports - report_urls)[:5]
     for page in world.manifest["non_reports"]:
         assert url_of(world, page["portal_id"], page["path"]) not in reports, page["title"]
+
+
+def test_chrome_and_guessed_index_names_cost_no_request(changing_world, two_runs):
+    """Header links to parts of the portal without reports (here 404s) are not columns, and
+    nothing is asked for by a guessed index name: the politeness budget goes to reports."""
+    world, requests = changing_world, two_runs["first_requests"]
+    chrome = {(c["portal_id"], c["path"]) for c in world.manifest["chrome_404"]}
+    asked = {(portal_id, path.split("?")[0]) for portal_id, _method, path, _status, _sent in requests}
+    assert chrome and not chrome & asked
+    assert [(p, path, status) for p, _m, path, status, _s in requests if status == 404] == []
+    index_names = tuple(linkrules.directory_index_files())
+    linked_or_served = {(l["portal_id"], l["path"]) for l in world.manifest["list_pages"]}
+    guessed = [(p, path) for p, _m, path, _st, _s in requests
+               if path.endswith(index_names) and (p, path) not in linked_or_served]
+    assert guessed == []
+
+
+def test_a_side_menu_copy_of_the_column_is_a_list_not_a_report(changing_world, two_runs):
+    copies = [url_of(changing_world, c["portal_id"], c["path"]) for c in changing_world.manifest["column_copies"]]
+    kinds = dict(query(two_runs["dir"], "select url, kind from captures where run_id = 1"))
+    assert copies and {kinds.get(url) for url in copies} == {"list"}
 
 
 def test_gbk_portal_link_texts_are_read_as_chinese(two_runs):
