@@ -226,5 +226,25 @@ FAMILIES = {
 }
 
 
+# What gives a CMS away in a page it serves, strongest first: (family, pattern, what it is).
+FINGERPRINTS = (
+    ("hanweb", re.compile(r"<datastore>|/module/web/jpage/|大汉网络|hanweb", re.I), "Hanweb datastore/jpage"),
+    ("ucap", re.compile(r"<ucap(title|content)|/[0-9a-f]{32}\.shtml", re.I), "UCAP tags or <32 hex>.shtml pages"),
+    ("vsb", re.compile(r"wbtreeid=|urltype=tree\.TreeTempUrl|/system/resource/", re.I), "VSB wbtreeid/list.jsp"),
+    ("trs", re.compile(r"createPageHTML\(|TRS_(Editor|UEDITOR)|/t\d{8}_\d+\.s?html?", re.I),
+     "TRS createPageHTML pager or t<date>_<id> pages"),
+    ("hanweb", re.compile(r"/col/col\d+/|/art/\d{4}/\d+/\d+/art_\d+_\d+", re.I), "Hanweb col/art URLs"),
+)
+
+
+def guess_family(text: str) -> tuple[str, str]:
+    """(family, evidence) for a page's HTML: the first fingerprint it shows, else generic."""
+    for family, pattern, evidence in FINGERPRINTS:
+        match = pattern.search(text)
+        if match:
+            return family, f"{evidence}: {match.group(0)[:60]!r}"
+    return "generic", "no CMS fingerprint: plain links"
+
+
 def family_for(name: str | None) -> GenericFamily:
     return FAMILIES.get((name or "generic").lower(), FAMILIES["generic"])

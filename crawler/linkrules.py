@@ -111,6 +111,12 @@ def is_column_name(title: str) -> bool:
     return bool(title) and any(re.search(p, title) for p in rules()["column_name_patterns"])
 
 
+def is_area_text(title: str) -> bool:
+    """The 政府信息公开 area of a portal by its link text (政府信息公开, 政务公开…): where
+    discovery looks for the 年报 column when the home page does not link it."""
+    return normalize_title(title) in rules()["area_texts"]
+
+
 def is_next_page_text(title: str) -> bool:
     title = normalize_title(title)
     return title in rules()["next_page_texts"]

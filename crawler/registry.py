@@ -71,3 +71,14 @@ def portal_for_url(registry: list[dict], url: str) -> dict | None:
         if on_portal(portal, url):
             return portal
     return None
+
+
+def save_entry(path: Path, entry: dict) -> list[dict]:
+    """Add `entry` to the registry file at `path` (created if missing), replacing an entry
+    with the same id, and check the result loads. Returns the new registry."""
+    path = Path(path)
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    entries = [e for e in entries if e.get("id") != entry["id"]] + [entry]
+    load_registry(entries)  # a broken entry is refused before it is written
+    path.write_text(json.dumps(entries, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return entries

@@ -27,7 +27,8 @@ from crawler.registry import load_registry
 FINISHED_MARK_SECONDS = 7 * 86400  # a finished distributed run's name stays taken this long
 
 
-def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: dict | None = None) -> dict:
+def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: dict | None = None,
+          spider_cls=None) -> dict:
     """Crawl every portal of `registry` (default crawler/portals.json) into `data_dir`.
 
     When every portal is local (the sample world), crawler.settings.LOCAL_TEST_SETTINGS
@@ -36,11 +37,14 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
     run (crawler.distributed): same DIR, shared Redis queue and dupefilter.
     Returns the run summary: run_id, requests, bytes_received, new_captures, changed,
     unchanged, gone, errors, blocked, reports, attachments, lists, per_portal, status.
-    Raises CrawlLocked when another run holds the lock.
+    Raises CrawlLocked when another run holds the lock. `spider_cls`: another spider on
+    the same machinery (crawler.spiders.discover.DiscoverSpider for `ogi portals discover`).
     """
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.annual_reports import AnnualReportsSpider
+
+    spider_cls = spider_cls or AnnualReportsSpider
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -81,10 +85,12 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
         scrapy_settings.set("OGI_RUN_ID", run_id, priority="cmdline")
 
         process = CrawlerProcess(scrapy_settings)
-        crawler = process.create_crawler(AnnualReportsSpider)
+        crawler = process.create_crawler(spider_cls)
         process.crawl(crawler)
         process.start()
         summary = getattr(crawler, "ogi_summary", None)
+        if summary is not None and hasattr(crawler.spider, "columns"):
+            summary["columns"] = crawler.spider.columns  # a discovery run: what it found
         db = open_db(data_dir / "ogi.db")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if summary is None:  # the spider never opened (bad settings): record the failure
@@ -101,6 +107,21 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
         return summary
     finally:
         lock.release(on_last=finish_distributed if run is not None else None)
+
+
+def discover_portal(data_dir: Path, home_url: str, local: bool = False, settings: dict | None = None,
+                    **fields) -> tuple[dict, dict]:
+    """(registry entry, run summary) for the portal whose home page (or 政府信息公开 page) is
+    `home_url`: its 年报 columns as start URLs, its family guessed from what the columns
+    show. The pages it read are archived in `data_dir` like any crawl's."""
+    from crawler import discover
+    from crawler.spiders.discover import DiscoverSpider
+
+    entry = discover.registry_entry(home_url, [], local, **fields)
+    provisional = dict(entry, hosts=[discover.host_of(home_url, local)], start_urls=[home_url])
+    summary = crawl(data_dir, [provisional], settings, spider_cls=DiscoverSpider)
+    columns = summary.pop("columns", [])
+    return discover.registry_entry(home_url, columns, local, **fields), summary
 
 
 def build_settings(portals: list[dict], settings: dict | None):

@@ -217,5 +217,50 @@ def status(data_dir: Path, as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.group()
+def portals() -> None:
+    """The portal registry: add a county by discovering its 年报 column."""
+
+
+@portals.command("discover")
+@click.argument("url")
+@DATA_OPTION
+@click.option("--name", help="The portal's name, e.g. 洛宁县人民政府.")
+@click.option("--admin-code", help="GB/T 2260 code of the county, e.g. 410328.")
+@click.option("--id", "portal_id", help="Registry id (default: from the host name).")
+@click.option("--province")
+@click.option("--city")
+@click.option("--county")
+@click.option("--write", "registry_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Add the entry to this registry file (replacing one with the same id).")
+@click.option("--local", is_flag=True, help="Politeness off: for the sample portals on 127.0.0.1.")
+def portals_discover(url: str, data_dir: Path, name, admin_code, portal_id, province, city, county,
+                     registry_file: Path | None, local: bool) -> None:
+    """From a portal's home page (or its 政府信息公开 page) to its 年报 column(s): prints the
+    registry entry (family guessed, with its evidence); exit 1 when no column was found."""
+    from crawler.registry import RegistryError, save_entry
+    from crawler.run import CrawlLocked, discover_portal
+
+    if local and not url.startswith(("http://127.", "http://localhost")):
+        raise click.ClickException("--local is for the sample portals on 127.0.0.1")
+    try:
+        entry, _summary = discover_portal(data_dir, url, local=local, name=name, admin_code=admin_code,
+                                          id=portal_id, province=province, city=city, county=county)
+    except CrawlLocked as locked:
+        click.echo(f"ogi portals discover: {locked}", err=True)
+        sys.exit(3)
+    click.echo(json.dumps(entry, ensure_ascii=False, indent=2))
+    if not entry["start_urls"]:
+        checked = ", ".join(c["url"] for c in entry["hints"]["columns"]) or "no link named like a 年报 column"
+        click.echo(f"ogi portals discover: no 年报 column found from {url} (checked: {checked})", err=True)
+        sys.exit(1)
+    if registry_file:
+        try:
+            save_entry(registry_file, entry)
+        except RegistryError as bad:
+            raise click.ClickException(str(bad)) from None
+        click.echo(f"wrote {entry['id']} to {registry_file}", err=True)
+
+
 if __name__ == "__main__":
     main()

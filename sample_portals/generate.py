@@ -73,6 +73,7 @@ COLUMN_NAMES = {"main": "政府信息公开年报", "township": "乡镇（街道
 # that are no column of reports (and here answer 404, as a moved or dead column does).
 CHROME_NAV = (("政府信息公开申请", "{area}ysqgk/"), ("重点领域信息公开", "{area}zdly/"), ("管委会文件", "/gwhwj/"),
               ("办事服务", "/bsfw/"), ("互动交流", "/hdjl/"), ("地方部门平台链接", "/bmpt/"))
+HOME_WITHOUT_COLUMN = ("longde", "luoning")
 # TRS portals' side menus link the 年报 column by name to a copy of its first list page.
 COLUMN_COPY = {"trs": "nlist.htm"}
 # The five standard entries of a 政府信息公开 area; the 年报 entry is the column itself.
@@ -169,7 +170,7 @@ def _header(portal: dict, breadcrumb: list[tuple[str, str]]) -> str:
             f'<div class="nav"><a href="/">首页</a><a href="{COLUMNS[portal["id"]]["area"]}">政府信息公开</a>'
             + "".join(f'<a href="{href}">{text}</a>' for text, href in chrome_links(portal))
             + '</div></div>\n'
-            + _side_menu(portal)
+            + (_side_menu(portal) if len(breadcrumb) > 1 else "")  # the 信息公开 area's pages, not the home page
             + f'<div class="position">当前位置：{crumbs}</div>\n')
 
 
@@ -560,8 +561,12 @@ class _PortalSite:
         area = "<ul class=\"xxgk-nav\">" + "".join(
             f'<li><a href="{entry_paths[key]}">{name}</a></li>' for key, name in AREA_ENTRIES) + "</ul>"
         self.add_file(cols["area"] + "index.html", _page(portal, "政府信息公开", _breadcrumb(portal, "area"), area).encode())
-        home = (f'<h2>{html.escape(portal["name"])}</h2><ul><li><a href="{cols["area"]}">政府信息公开</a></li>'
-                f'<li><a href="{entry_paths["main"]}">政府信息公开年报</a></li></ul>')
+        # Some home pages link the 年报 column, others only the 政府信息公开 area that does.
+        direct = "" if self.pid in HOME_WITHOUT_COLUMN else f'<li><a href="{entry_paths["main"]}">政府信息公开年报</a></li>'
+        home = (f'<h2>{html.escape(portal["name"])}</h2><ul>'
+                f'<li><a href="{cols["area"]}">政府信息公开</a></li>{direct}'
+                f'<li><a href="/bsfw/">办事服务</a></li></ul>'
+                f'<div class="news"><a href="{OFFSITE_LINK}">中国政府网</a></div>')
         self.add_file("/index.html", _page(portal, portal["name"], [("首页", "")], home).encode())
         self.add_file("/robots.txt", b"User-agent: *\nAllow: /\n")
         self.add_file("/css/style.css", b"body{font-family:sans-serif}\n")
