@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from lxml import html as lxml_html
 
-from crawler import linkrules
+from crawler import apilists, linkrules
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class ListPage:
     reports: list[Link] = field(default_factory=list)  # detail pages or report attachments
     columns: list[Link] = field(default_factory=list)  # sub-columns (years, towns, departments)
     next_pages: list[Link | PageRequest] = field(default_factory=list)
+    platforms: list[Link] = field(default_factory=list)  # 部门信息公开平台: units' own sub-sites
 
 
 def _anchors(fragment_html: str, base_url: str) -> list[Link]:
@@ -78,12 +79,20 @@ class GenericFamily:
         """`list_selector` (registry hint, CSS) narrows report links to one part of the
         page; sub-columns and pagers are still read from the whole page."""
         page = ListPage()
+        answer = apilists.read_answer(response.url, response_text(response))
+        if answer is not None:  # a CMS API's answer: its items, and its further pages
+            items, more = answer
+            self.classify(_anchors(items, response.url), response.url, page, start_urls)
+            page.next_pages += [Link(url) for url in more]
+            return page
         links = self.links(response)
         if list_selector:
             inside = {link.url for link in _anchors("".join(response.css(list_selector).getall()), response.url)}
             links = [link for link in links if link.url in inside or not linkrules.is_report_title(link.text)]
         self.classify(links, response.url, page, start_urls)
         self.more_pages(response, page)
+        page.next_pages += [Link(url) for url in apilists.declared_pages(response_text(response), response.url)
+                            if not linkrules.same_page(url, response.url)]
         return page
 
     def classify(self, links: list[Link], current_url: str, page: ListPage, start_urls=()) -> None:
@@ -94,6 +103,8 @@ class GenericFamily:
             seen.add(link.url)
             if linkrules.is_next_page_text(link.text) or linkrules.is_pager_link(current_url, link.url):
                 page.next_pages.append(link)
+            elif linkrules.is_platform_text(link.text):
+                page.platforms.append(link)
             elif linkrules.is_column_name(link.text) and not linkrules.is_detail_url(link.url) \
                     and not linkrules.attachment_extension(link.url):
                 page.columns.append(link)  # 政府信息公开年报 → …/nlist.htm: the column again, not a report

@@ -111,6 +111,20 @@ def is_column_name(title: str) -> bool:
     return bool(title) and any(re.search(p, title) for p in rules()["column_name_patterns"])
 
 
+def is_platform_text(title: str) -> bool:
+    """A portal's platform of its units' own sub-sites (部门信息公开平台, 地方部门平台链接,
+    乡镇信息公开): each unit there publishes its own 年报 column."""
+    title = normalize_title(title)
+    return bool(title) and any(re.search(p, title) for p in rules()["platform_patterns"])
+
+
+def is_unit_name(title: str) -> bool:
+    """A unit of a platform by its link text: 盐池县发展和改革局, 花马池镇人民政府."""
+    title = normalize_title(title)
+    return 2 < len(title) <= 30 and not is_lookalike(title) and not is_report_title(title) \
+        and bool(re.search(rules()["unit_name_pattern"], title))
+
+
 def is_area_text(title: str) -> bool:
     """The 政府信息公开 area of a portal by its link text (政府信息公开, 政务公开…): where
     discovery looks for the 年报 column when the home page does not link it."""

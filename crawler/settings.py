@@ -73,6 +73,7 @@ OGI_REGISTRY = None  # list of portal entries; crawler.run fills it
 OGI_RUN_ID = None
 OGI_MAX_DEPTH = 4  # sub-column levels below a start URL
 OGI_MAX_PAGES_PER_PORTAL = 2000  # requests per portal per run
+OGI_MAX_PLATFORM_UNITS = 300  # units followed on one 部门/乡镇信息公开平台 page
 OGI_WARC_MAX_BYTES = 100_000_000
 OGI_WARC_FSYNC = False  # True: fsync each record before its captures row (survives power loss)
 OGI_CONDITIONAL_REQUESTS = True

@@ -9,6 +9,12 @@
   root/truth/<report_id>.json  what a parser must read from that report
   root/manifest.json         portals, reports (with their files), non-reports, list pages
 
+  root/api/<portal_id>/<api>-<id>.json  every item of a column a list script fills (not served):
+                             中宁's 乡镇 column is TRS 动静结合 (static page 1, then GET
+                             /was5/web/search?channelid=…&chnlid=…&page=N answering <li> items),
+                             浑源's 年报 column UCAP JSON (GET /common/search/<channelid>?…&page=N)
+Every page's header links parts of the portal without reports (manifest chrome_404, each a
+404); TRS portals' side menus link the 年报 column by name at …/nlist.htm (column_copies).
 Same seed, same bytes: no wall clock, sorted iteration, a `random.Random` per purpose.
 
 Each portal imitates one CMS family of portals.md:
@@ -43,7 +49,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .portals import PORTALS
+from .portals import DEPARTMENTS, PORTALS
 from parsers.metadata import report_key  # what makes two reports one: the loader's key
 
 from .forms import FORMS as FORM_FILES
@@ -61,19 +67,30 @@ REAL_HOSTS = {"zhongning": "www.znzf.gov.cn", "yanchi": "www.yanchi.gov.cn", "lo
 COLUMNS: dict[str, dict[str, str]] = {
     "zhongning": {"main": "/zfxxgk/zfxxgknb/", "township": "/zfxxgk/zfxxgknb/xzjd/", "department": "/zfxxgk/zfxxgknb/gbm/",
                   "area": "/zfxxgk/"},
-    "yanchi": {"main": "/xxgk/xxgknb/", "township": "/xxgk/xxgknb/xzjd/", "department": "/xxgk/xxgknb/bm/", "area": "/xxgk/"},
+    # 盐池's departments publish on their own sub-sites of the 部门信息公开平台 (/bmxxgk/bmNN/xxgknb/),
+    # reached from the header, not from the 年报 column
+    "yanchi": {"main": "/xxgk/xxgknb/", "township": "/xxgk/xxgknb/xzjd/", "area": "/xxgk/",
+               **{f"unit{n:02d}": f"/bmxxgk/bm{n:02d}/xxgknb/" for n in range(len(DEPARTMENTS))}},
     "hunyuan": {"main": "/hyxrmzfz/zfznbmic/", "township": "/hyxrmzfz/zfznbmic/xzjd/",
                 "department": "/hyxrmzfz/zfznbmic/gbm/", "year2024": "/hyxrmzfz/xxgknb2024/", "area": "/hyxrmzfz/"},
     "longde": {"main": "/col/col1234/", "township": "/col/col1235/", "department": "/col/col1236/", "area": "/col/col1200/"},
     "luoning": {"main": "/zwgk/xxgknb/", "township": "/zwgk/xxgknb/xzjd/", "department": "/zwgk/xxgknb/bm/", "area": "/zwgk/"},
 }
 COLUMN_NAMES = {"main": "政府信息公开年报", "township": "乡镇（街道）年报", "department": "部门年报",
-                "year2024": "2024年政府信息公开年报", "area": "政府信息公开"}
+                "year2024": "2024年政府信息公开年报", "area": "政府信息公开",
+                **{f"unit{n:02d}": f"{name}政府信息公开年报" for n, name in enumerate(DEPARTMENTS)}}
+# A portal's platform of its units' own sub-sites: (link text in the header, path).
+PLATFORMS = {"yanchi": ("地方部门平台链接", "/bmxxgk/")}
 # Navigation every page carries, as real portals' headers do: links to parts of the portal
 # that are no column of reports (and here answer 404, as a moved or dead column does).
 CHROME_NAV = (("政府信息公开申请", "{area}ysqgk/"), ("重点领域信息公开", "{area}zdly/"), ("管委会文件", "/gwhwj/"),
-              ("办事服务", "/bsfw/"), ("互动交流", "/hdjl/"), ("地方部门平台链接", "/bmpt/"))
+              ("办事服务", "/bsfw/"), ("互动交流", "/hdjl/"), ("政务服务", "/zwfw/"))
 HOME_WITHOUT_COLUMN = ("longde", "luoning")
+# Columns whose pages after the first come from the CMS's list API (what their script asks):
+# TRS 动静结合 (static page 1, then WAS5 `<li>` answers) and UCAP's JSON search.
+API_COLUMNS = {("zhongning", "township"): "was5", ("hunyuan", "main"): "ucap"}
+WAS5_PATH, WAS5_CHANNEL = "/was5/web/search", "254874"
+UCAP_SEARCH = "/common/search/"
 # TRS portals' side menus link the 年报 column by name to a copy of its first list page.
 COLUMN_COPY = {"trs": "nlist.htm"}
 # The five standard entries of a 政府信息公开 area; the 年报 entry is the column itself.
@@ -168,7 +185,7 @@ def _header(portal: dict, breadcrumb: list[tuple[str, str]]) -> str:
             f'<a href="javascript:;" id="fjt">繁體版</a> | <a href="javascript:;">智能问答</a></div>\n'
             f'<div class="header"><h1 class="logo">{html.escape(portal["name"])}</h1>'
             f'<div class="nav"><a href="/">首页</a><a href="{COLUMNS[portal["id"]]["area"]}">政府信息公开</a>'
-            + "".join(f'<a href="{href}">{text}</a>' for text, href in chrome_links(portal))
+            + "".join(f'<a href="{href}">{text}</a>' for text, href in _header_links(portal))
             + '</div></div>\n'
             + (_side_menu(portal) if len(breadcrumb) > 1 else "")  # the 信息公开 area's pages, not the home page
             + f'<div class="position">当前位置：{crumbs}</div>\n')
@@ -177,6 +194,11 @@ def _header(portal: dict, breadcrumb: list[tuple[str, str]]) -> str:
 def chrome_links(portal: dict) -> list[tuple[str, str]]:
     """The header's links that lead nowhere a report is (each answers 404)."""
     return [(text, href.format(area=COLUMNS[portal["id"]]["area"])) for text, href in CHROME_NAV]
+
+
+def _header_links(portal: dict) -> list[tuple[str, str]]:
+    platform = PLATFORMS.get(portal["id"])
+    return chrome_links(portal) + ([platform] if platform else [])
 
 
 def column_copy_path(portal: dict) -> str | None:
@@ -291,7 +313,7 @@ def _pager(portal: dict, paths: list[str], current: int) -> str:
 
 def _sub_nav(portal: dict, column: str) -> str:
     cols = COLUMNS[portal["id"]]
-    keys = ["main", "township", "department"] + (["year2024"] if "year2024" in cols else [])
+    keys = [k for k in ("main", "township", "department", "year2024") if k in cols]
     links = "".join(f'<li><a href="{_list_page_paths(portal, cols[k], 1)[0]}">{COLUMN_NAMES[k]}</a></li>'
                     for k in keys if k != column)
     return f'<ul class="sub-nav">{links}</ul>'
@@ -410,6 +432,8 @@ def _column_for(spec: ReportSpec, cols: dict) -> str:
     year's township reports too)."""
     if "year2024" in cols and spec.year == 2024 and spec.level != "department":
         return "year2024"
+    if spec.level == "department" and "department" not in cols:  # a unit's own sub-site
+        return next(f"unit{n:02d}" for n, name in enumerate(DEPARTMENTS) if spec.agency.endswith(name))
     return {"township": "township", "department": "department"}.get(spec.level, "main")
 
 
@@ -531,18 +555,52 @@ class _PortalSite:
                 continue
             pages = max(1, math.ceil(len(items) / PAGE_SIZE))
             paths = _list_page_paths(portal, col_path, pages)
+            api = API_COLUMNS.get((self.pid, column))
+            metas = {"ColumnName": COLUMN_NAMES[column]}
+            if api:
+                paths = paths[:1]  # the rest only through the API
+                api_id, script = self.api_store(api, column, items)
+                metas |= {"channelid": api_id} if api == "ucap" else {}
             for n, path in enumerate(paths):
                 chunk = items[n * PAGE_SIZE:(n + 1) * PAGE_SIZE]
+                pager = script if api else _pager(portal, paths, n)
                 main = (f"{_sub_nav(portal, column)}<h2>{COLUMN_NAMES[column]}</h2>\n"
-                        f"{_list_items_html(portal, chunk, path)}\n{_pager(portal, paths, n)}")
-                page = _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main,
-                             {"ColumnName": COLUMN_NAMES[column]}, n).encode()
+                        f"{_list_items_html(portal, chunk, path)}\n{pager}")
+                page = _page(portal, COLUMN_NAMES[column], _breadcrumb(portal, column), main, metas, n).encode()
                 self.add_file(file_for(path), page)
                 self.manifest["list_pages"].append({"portal_id": self.pid, "path": path})
                 copy = column_copy_path(portal)
                 if column == "main" and n == 0 and copy:
                     self.add_file(copy, page)
                     self.manifest["column_copies"].append({"portal_id": self.pid, "path": copy})
+
+    def api_store(self, api: str, column: str, items: list[Item]) -> tuple[str, str]:
+        """Write the column's items where the server's API answers from (root/api/<portal>/,
+        not served as files) and return (the API's id for the column, the list script)."""
+        total = len(items)
+        if api == "was5":
+            api_id = str(3000 + sorted(self.cols).index(column))  # the WCM channel id
+            script = (f'<script>var wcmid = {api_id}; var wasid = {WAS5_CHANNEL}; var recordCount = {total};</script>\n'
+                      "<script>require(['list2.trsapi']);listModel({maxStaticIndex:1,pagebar:{prepage:"
+                      f"{PAGE_SIZE},recordCount:'{total}'}}}})</script>")
+            self.manifest["api_pages"] += [
+                {"portal_id": self.pid, "path": f"{WAS5_PATH}?channelid={WAS5_CHANNEL}&chnlid={api_id}&page={n}"}
+                for n in range(2, math.ceil(total / PAGE_SIZE) + 1)]
+        else:
+            api_id = _uid(self.seed, self.pid, column)[:32]
+            script = (f'<input type="hidden" id="pageSize" value="{PAGE_SIZE}"><input type="hidden" id="page" value="1">'
+                      '<div id="page_div"></div>\n<script>var channelid = $(\'meta[name="channelid"]\').attr("content");\n'
+                      f"$.ajax({{url: '{UCAP_SEARCH}' + channelid + '?_isAgg=true&_isJson=true&_pageSize=' + "
+                      "$(\"#pageSize\").val() + '&_template=index&_rangeTimeGte=&_channelName=&page=' + $(\"#page\").val(),"
+                      " type: 'get', success: function(data) { table_page(data.data.total); }});</script>")
+            self.manifest["api_pages"] += [
+                {"portal_id": self.pid, "path": f"{UCAP_SEARCH}{api_id}?_isJson=true&_pageSize={PAGE_SIZE}&page={n}"}
+                for n in range(1, math.ceil(total / PAGE_SIZE) + 1)]
+        store = self.root / "api" / self.pid / f"{api}-{api_id}.json"
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps([{"title": i.title, "url": i.path, "publishedTimeStr": f"{i.date:%Y-%m-%d} 09:00:00"}
+                                     for i in items], ensure_ascii=False, indent=0), encoding="utf-8")
+        return api_id, script
 
     def write_area(self) -> None:
         """The 政府信息公开 area, its standard entries, the home page and robots.txt."""
@@ -568,8 +626,27 @@ class _PortalSite:
                 f'<li><a href="/bsfw/">办事服务</a></li></ul>'
                 f'<div class="news"><a href="{OFFSITE_LINK}">中国政府网</a></div>')
         self.add_file("/index.html", _page(portal, portal["name"], [("首页", "")], home).encode())
+        self.write_platform()
         self.add_file("/robots.txt", b"User-agent: *\nAllow: /\n")
         self.add_file("/css/style.css", b"body{font-family:sans-serif}\n")
+
+    def write_platform(self) -> None:
+        """The 部门信息公开平台: a page listing the units, each unit's home page linking its
+        own 政府信息公开年报 column."""
+        if self.pid not in PLATFORMS:
+            return
+        portal, (title, root) = self.portal, PLATFORMS[self.pid]
+        units = []
+        for n, name in enumerate(DEPARTMENTS):
+            agency, column = f"{portal['county']}{name}", f"unit{n:02d}"
+            home = f"{root}bm{n:02d}/index.html"
+            body = (f"<h2>{agency}</h2><ul class=\"unit-nav\"><li>机构职能</li>"
+                    f'<li><a href="{_list_page_paths(portal, self.cols[column], 1)[0]}">政府信息公开年报</a></li></ul>')
+            self.add_file(home, _page(portal, agency, [("首页", "/"), (title, root), (agency, "")], body).encode())
+            units.append(f'<li><a href="{home.removesuffix("index.html")}">{agency}</a></li>')
+            self.manifest["platform_units"].append({"portal_id": self.pid, "path": home, "column": self.cols[column]})
+        self.add_file(root + "index.html", _page(portal, title, [("首页", "/"), (title, "")],
+                                                 f"<h2>{title}</h2><ul class=\"units\">{''.join(units)}</ul>").encode())
 
     def manifest_entry(self) -> dict:
         start_paths = [self.cols["main"]] + ([self.cols["year2024"]] if "year2024" in self.cols else [])
@@ -592,13 +669,13 @@ class _PortalSite:
 def generate_world(root: Path, seed: int = 2025, generated: int = 40, forms: int = 1) -> dict:
     """Write the whole world under `root` (replacing earlier output there) and return the manifest."""
     root = Path(root)
-    for sub in ("sites", "truth", "hanweb"):
+    for sub in ("sites", "truth", "hanweb", "api"):
         shutil.rmtree(root / sub, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
 
     specs = world_specs(seed, generated, forms)
     manifest = {"seed": seed, "portals": [], "reports": [], "non_reports": [], "list_pages": [],
-                "column_copies": [], "chrome_404": []}
+                "column_copies": [], "chrome_404": [], "api_pages": [], "platform_units": []}
     for portal in PORTALS:
         site = _PortalSite(portal, seed, root, manifest)
         for spec in (s for s in specs if s.portal_id == portal["id"]):

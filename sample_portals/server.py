@@ -22,13 +22,14 @@ import datetime as dt
 import email.utils
 import gzip as gzip_codec
 import hashlib
+import html
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from .generate import file_for, hanweb_datastore
+from .generate import PAGE_SIZE, UCAP_SEARCH, WAS5_CHANNEL, WAS5_PATH, file_for, hanweb_datastore
 
 DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 CONTENT_TYPES = {
@@ -229,6 +230,9 @@ class SampleWorld:
         if path == DATAPROXY_PATH and self.portals[portal_id]["family"] == "hanweb" and method in ("GET", "POST"):
             self._dataproxy(request, method, query)
             return
+        if method == "GET" and (path == WAS5_PATH or path.startswith(UCAP_SEARCH)):
+            self._list_api(request, path, query)
+            return
         key = file_for(full)
         if (portal_id, key) in self._removed:
             status = self._removed[(portal_id, key)]
@@ -282,6 +286,34 @@ class SampleWorld:
         if content_type.startswith("text/html") and self.portals[portal_id]["charset"] != "utf-8":
             return "text/html"  # luoning: GBK bytes, no charset in the header
         return content_type
+
+    def _list_api(self, request: _PortalHandler, path: str, query: str) -> None:
+        """TRS WAS5 (`channelid`, `chnlid`, `page`: `<li>` items) and UCAP's JSON search
+        (`/common/search/<channel>?_pageSize=&page=`), answered from root/api/<portal>/."""
+        params = {name: values[0] for name, values in parse_qs(query).items()}
+        api, api_id = ("was5", params.get("chnlid", "")) if path == WAS5_PATH else ("ucap", path[len(UCAP_SEARCH):])
+        store = self.root / "api" / request.portal_id / f"{api}-{api_id}.json"
+        wrong_channel = api == "was5" and params.get("channelid") != WAS5_CHANNEL
+        if not api_id.isalnum() or wrong_channel or not store.is_file():
+            request.send_body(400, b'{"error": "unknown channel"}', "application/json", method="GET")
+            return
+        items = json.loads(store.read_text(encoding="utf-8"))
+        try:
+            page = max(int(params.get("page") or 1), 1)
+            size = max(int(params.get("_pageSize") or PAGE_SIZE), 1) if api == "ucap" else PAGE_SIZE
+        except ValueError:
+            request.send_body(400, b'{"error": "bad page"}', "application/json", method="GET")
+            return
+        chunk = items[(page - 1) * size:page * size]
+        if api == "was5":
+            body = "".join(f'<li><a href="{html.escape(i["url"])}" title="{html.escape(i["title"])}">{html.escape(i["title"])}'
+                           f'</a><span>{i["publishedTimeStr"][:10]}</span></li>\n' for i in chunk)
+            request.send_body(200, body.encode(), "text/html; charset=utf-8", method="GET")
+            return
+        answer = {"data": {"page": page, "rows": size, "channelId": api_id, "total": len(items),
+                           "relateSubChannels": "true", "results": chunk}, "locationUrl": "", "channelName": ""}
+        request.send_body(200, json.dumps(answer, ensure_ascii=False).encode(), "application/json;charset=UTF-8",
+                          method="GET")
 
     def _dataproxy(self, request: _PortalHandler, method: str, query: str) -> None:
         """Hanweb paging: records startrecord..endrecord (1-based, inclusive) of the column named by columnid."""

@@ -132,6 +132,33 @@ def test_a_side_menu_copy_of_the_column_is_a_list_not_a_report(changing_world, t
     assert copies and {kinds.get(url) for url in copies} == {"list"}
 
 
+def test_columns_a_script_fills_are_read_through_the_cms_api(changing_world, two_runs):
+    """TRS 动静结合 (WAS5 `<li>` answers) and UCAP JSON lists: the API asked with the page's
+    own parameters, its answers archived as lists, and the reports only they list reached."""
+    rows = query(two_runs["dir"], "select url, kind, status from captures where run_id = 1"
+                                  " and (url like '%/was5/web/search?%' or url like '%/common/search/%')")
+    assert {(kind, status) for _url, kind, status in rows} == {("list", 200)}
+    asked = {url.split("/", 3)[3].split("?")[0] for url, _k, _s in rows}
+    declared = {page["path"].split("?")[0].lstrip("/") for page in changing_world.manifest["api_pages"]}
+    assert asked == declared
+    pages = {(url.split("/", 3)[3].split("?")[0], url.rsplit("page=", 1)[1]) for url, _k, _s in rows}
+    assert pages == {(p["path"].split("?")[0].lstrip("/"), p["path"].rsplit("page=", 1)[1])
+                     for p in changing_world.manifest["api_pages"]}
+
+
+def test_departments_on_their_own_platform_sub_sites_are_reached(changing_world, two_runs):
+    """盐池's departments publish only on the 部门信息公开平台 (header link → units → each
+    unit's 年报 column): every unit page and column is asked, each department report archived."""
+    world = changing_world
+    kinds = dict(query(two_runs["dir"], "select url, kind from captures where run_id = 1 and status = 200"))
+    units = world.manifest["platform_units"]
+    assert units and all(kinds.get(url_of(world, u["portal_id"], u["path"].removesuffix("index.html"))) == "list"
+                         for u in units)
+    on_platform = [r for r in world.manifest["reports"] if r["detail_path"].startswith("/bmxxgk/")]
+    assert on_platform and all(kinds.get(url_of(world, r["portal_id"], r["detail_path"])) == "report"
+                               for r in on_platform)
+
+
 def test_gbk_portal_link_texts_are_read_as_chinese(two_runs):
     texts = [t for (t,) in query(two_runs["dir"], "select link_text from captures where portal_id = 'luoning' "
                                                   "and kind = 'report'")]

@@ -323,3 +323,61 @@ def test_a_side_menu_link_naming_the_column_is_a_list_and_chrome_is_not_followed
     result = family_for("trs").parse_list(response, [start])
     assert [l.url for l in result.reports] == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/202401/t20240115_1234567.html"]
     assert [l.url for l in result.columns] == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/nlist.htm"]
+    assert [l.url for l in result.platforms] == ["http://127.0.0.1:9/bmpt/"]  # units' sub-sites: followed apart
+
+
+@pytest.mark.parametrize("text, platform, unit", [
+    ("地方部门平台链接", True, False), ("部门信息公开平台", True, False), ("市政府部门信息公开", True, False),
+    ("乡镇（街道）信息公开", True, False), ("重点领域信息公开", False, False), ("政府信息公开申请", False, False),
+    ("盐池县发展和改革局", False, True), ("花马池镇人民政府", False, True), ("盐州街道办事处", False, True),
+    ("政府信息公开指南", False, False), (REPORT, False, False)])
+def test_platforms_and_their_units_by_link_text(text, platform, unit):
+    assert (linkrules.is_platform_text(text), linkrules.is_unit_name(text)) == (platform, unit)
+
+
+# -- lists a script fills from the CMS API (crawler/apilists.py) -----------------------------
+def test_trs_dynamic_static_list_asks_was5_for_the_pages_past_the_static_ones():
+    """Shaped after the MOE and 福建人社 pages: `var wcmid/wasid/recordCount` and
+    `listModel({maxStaticIndex, pagebar:{prepage, recordCount}})`."""
+    response = page("http://127.0.0.1:9/zfxxgk/zfxxgknb/index.html", f"""
+        <ul><li><a href="./202401/t20240115_1.html">{REPORT}</a></li></ul>
+        <script>var wcmid = 271; var wasid = 254874; var recordCount = 45;</script>
+        <script>require(['list2.trsapi']);listModel({{maxStaticIndex:2,pagebar:{{prepage:10,recordCount:'45'}}}})</script>""")
+    urls = [l.url for l in family_for("trs").parse_list(response).next_pages]
+    assert urls == ["http://127.0.0.1:9/zfxxgk/zfxxgknb/index_1.html"] + [
+        f"http://127.0.0.1:9/was5/web/search?channelid=254874&chnlid=271&page={n}" for n in (3, 4, 5)]
+
+
+def test_was5_docs_jsp_answer_that_is_not_json_still_gives_its_links():
+    answer = ('{"count":"2","chnlname":"x",\n"pagenum":"1",\n"py":\'###pypy###\',\n"docs":[\n'
+              f'{{"title":"{REPORT}","url":"http://127.0.0.1:9/zfxxgk/zfxxgknb/202401/t20240115_1.html","time":"2024-01-15"}},\n'
+              '{"title":"中宁县2024年政府工作报告","url":"http://127.0.0.1:9/a/t20240101_2.html"}]}')
+    response = page("http://127.0.0.1:9/was5/web/search?channelid=1&chnlid=2&page=3", answer)
+    result = family_for("trs").parse_list(response)
+    assert [(l.text, l.url) for l in result.reports] == [
+        (REPORT, "http://127.0.0.1:9/zfxxgk/zfxxgknb/202401/t20240115_1.html")]
+
+
+def test_jpaas_unit_is_asked_page_by_page_from_its_pager_counts():
+    """Shaped after the MIIT/mofcom unitbuild.js declaration and answer."""
+    response = page("http://127.0.0.1:9/col/col1234/index.html", """
+        <script id="u1" src="/cms_files/AuthorizedRead/unitbuild.js" url="/api-gateway/jpaas-publish-server/front/page/build/unit"
+         queryData="{'parseType':'bulidstatic','webId':'w1','tplSetId':'t1','pageType':'column','tagId':'分页列表','pageId':'p1'}"></script>
+        <script id="u2" url="/api-gateway/jpaas-publish-server/front/page/build/unit" queryData="{'webId':'w1','tagId':'页脚'}"></script>""")
+    [first] = [l.url for l in family_for("hanweb").parse_list(response).next_pages]
+    assert "tagId=%E5%88%86%E9%A1%B5%E5%88%97%E8%A1%A8" in first and "pageNo%22%3A1" in first
+    answer = json.dumps({"success": True, "code": "200", "data": {"html": (
+        f'<div id="分页列表"><ul><li><a href="/art/2024/1/20/art_1234_1.html" title="{REPORT}">{REPORT}</a></li></ul>'
+        '<div class="pagination" rows="15" count="40" pageNo="1"></div></div>')}}, ensure_ascii=False)
+    result = family_for("hanweb").parse_list(page(first, answer))
+    assert [l.url for l in result.reports] == ["http://127.0.0.1:9/art/2024/1/20/art_1234_1.html"]
+    assert len(result.next_pages) == 2 and all("pageNo%22%3A" in l.url for l in result.next_pages)
+
+
+def test_ucap_json_answer_plans_the_remaining_pages():
+    url = "http://127.0.0.1:9/common/search/abc?_isAgg=false&_isJson=true&_pageSize=20&_template=index&page=1"
+    answer = json.dumps({"data": {"page": 1, "rows": 20, "total": 45, "results": [
+        {"title": REPORT, "url": "/hyxrmzfz/zfznbmic/202401/" + "a" * 32 + ".shtml"}]}}, ensure_ascii=False)
+    result = family_for("ucap").parse_list(page(url, answer))
+    assert [l.url for l in result.reports] == ["http://127.0.0.1:9/hyxrmzfz/zfznbmic/202401/" + "a" * 32 + ".shtml"]
+    assert [l.url.rsplit("page=", 1)[1] for l in result.next_pages] == ["2", "3"]

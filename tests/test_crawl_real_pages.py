@@ -43,6 +43,7 @@ def test_list_and_home_pages_yield_exactly_the_links_read_off_them(path):
     assert [[link.text, link.url] for link in page.reports] == expected["reports"]
     assert [[link.text, link.url] for link in page.columns] == expected["columns"]
     assert [link.url for link in page.next_pages] == expected["next_pages"]
+    assert [[link.text, link.url] for link in page.platforms] == expected["platforms"]
 
 
 @pytest.mark.parametrize("path", [p for p in EXPECTED if json.loads(p.read_text(encoding="utf-8"))["kind"] == "detail"],

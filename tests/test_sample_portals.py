@@ -190,13 +190,21 @@ def test_seed_ground_truth_matches_report_format():
 # --- reachability --------------------------------------------------------------------------
 
 
-def walk(world, portal: dict, dead: set[str] = frozenset()) -> set[str]:
+def walk(world, portal: dict, dead: set[str] = frozenset(), api_paths: list[str] = ()) -> set[str]:
     """Every URL path reachable from the start paths, following what a crawler must follow;
-    `dead`: the chrome's links the world means to answer 404 (checked, not followed)."""
+    `dead`: the chrome's links the world means to answer 404 (checked, not followed);
+    `api_paths`: what a browser's list script fetches (WAS5 `<li>` items, UCAP JSON)."""
     base = world.base_url(portal["id"])
     host = urllib.parse.urlsplit(base).netloc
     queue = [base + path for path in portal["start_paths"]]
     seen: set[str] = set()
+    for path in api_paths:
+        status, headers, body = fetch(base + path)
+        assert status == 200, path
+        if headers.get("Content-Type", "").startswith("application/json"):
+            queue += [base + item["url"] for item in json.loads(body)["data"]["results"]]
+        else:
+            queue += [base + a.get("href") for a in lxml.html.fragment_fromstring(body.decode(), create_parent="div").iter("a")]
 
     def local(url: str, href: str) -> str | None:
         if not href or href.startswith(("javascript:", "mailto:", "#", "data:")):
@@ -253,7 +261,8 @@ def walk(world, portal: dict, dead: set[str] = frozenset()) -> set[str]:
 def test_every_report_file_is_reachable_from_the_start_paths(world, manifest):
     for portal in manifest["portals"]:
         dead = {c["path"] for c in manifest["chrome_404"] if c["portal_id"] == portal["id"]}
-        reached = walk(world, portal, dead)
+        api = [a["path"] for a in manifest["api_pages"] if a["portal_id"] == portal["id"]]
+        reached = walk(world, portal, dead, api)
         assert dead and dead <= reached  # every page's header links them
         reports = [r for r in manifest["reports"] if r["portal_id"] == portal["id"]]
         assert reports
@@ -275,6 +284,8 @@ def test_each_portal_has_a_three_page_column_sub_columns_and_non_reports(manifes
             main = portal["start_paths"][0].rsplit("/", 1)[0] + "/"
             main_lists = [p for p in manifest["list_pages"] if p["portal_id"] == pid and p["path"].startswith(main)
                           and p["path"].count("/") == main.count("/")]
+            if pid == "hunyuan":  # a JSON-driven column: page 1 static, every page from the API
+                main_lists = [p for p in manifest["api_pages"] if p["portal_id"] == pid]
             assert len(main_lists) >= 3, pid
         levels = {r["level"] for r in manifest["reports"] if r["portal_id"] == pid}
         assert {"township", "department"} <= levels

@@ -21,7 +21,7 @@ from twisted.internet.error import (ConnectionRefusedError, DNSLookupError, TCPT
                                     TimeoutError)
 from twisted.web._newclient import ResponseFailed
 
-from crawler import linkrules
+from crawler import discover, linkrules
 from crawler.families import PageRequest, family_for
 from crawler.extensions import ledger_of
 from crawler.ledger import RunLedger
@@ -76,7 +76,7 @@ class AnnualReportsSpider(scrapy.Spider):
         return next(p for p in self.ledger.registry if p["id"] == portal_id)
 
     def make(self, portal_id, url, kind, depth, callback, referrer=None, link_text=None,
-             method="GET", formdata=None, dont_filter=False):
+             method="GET", formdata=None, dont_filter=False, root=None):
         portal = self.portal(portal_id)
         if not on_portal(portal, url):
             return None
@@ -93,6 +93,7 @@ class AnnualReportsSpider(scrapy.Spider):
         self.budget[portal_id] += 1
         meta = {"ogi_portal": portal_id, "ogi_kind": kind, "ogi_depth": depth,
                 "ogi_referrer": referrer, "ogi_link_text": link_text,
+                "ogi_root": root,  # a platform unit's own 年报 column: its start URL
                 # one download slot per host:port, known already when scheduling, so the
                 # downloader-aware queue can interleave portals instead of starving them
                 "download_slot": urlsplit(url).netloc.lower()}
@@ -118,7 +119,9 @@ class AnnualReportsSpider(scrapy.Spider):
         meta = response.meta
         portal = self.portal(meta["ogi_portal"])
         family = family_for(portal.get("family"))
-        page = family.parse_list(response, portal["start_urls"], portal.get("hints", {}).get("list_selector"))
+        root = meta.get("ogi_root")
+        page = family.parse_list(response, portal["start_urls"] + ([root] if root else []),
+                                 portal.get("hints", {}).get("list_selector"))
         if not (page.reports or page.next_pages or page.columns) and response.status == 200:
             # a list the page object reads nothing from: a layout it does not know, or a JS list
             self.ledger.error(response.request, "empty_list",
@@ -137,18 +140,48 @@ class AnnualReportsSpider(scrapy.Spider):
         for nxt in page.next_pages:
             if isinstance(nxt, PageRequest):
                 yield from self._one(portal, nxt.url, "list", depth, self.parse_list, response.url,
-                                     None, method=nxt.method, formdata=nxt.formdata)
+                                     None, method=nxt.method, formdata=nxt.formdata, root=root)
             else:
-                yield from self._one(portal, nxt.url, "list", depth, self.parse_list, response.url, nxt.text)
+                yield from self._one(portal, nxt.url, "list", depth, self.parse_list, response.url, nxt.text,
+                                     root=root)
         if depth < max_depth:
             for link in page.columns:
                 yield from self._one(portal, link.url, "list", depth + 1, self.parse_list,
+                                     response.url, link.text, root=root)
+            for link in page.platforms:
+                yield from self._one(portal, link.url, "list", depth + 1, self.parse_platform,
                                      response.url, link.text)
 
-    def _one(self, portal, url, kind, depth, callback, referrer, text, method="GET", formdata=None):
-        request = self.make(portal["id"], url, kind, depth, callback, referrer, text, method, formdata)
+    def _one(self, portal, url, kind, depth, callback, referrer, text, method="GET", formdata=None, root=None):
+        request = self.make(portal["id"], url, kind, depth, callback, referrer, text, method, formdata, root=root)
         if request is not None:
             yield request
+
+    def parse_platform(self, response):
+        """A 部门信息公开平台: its units' pages, at most OGI_MAX_PLATFORM_UNITS of them."""
+        if not hasattr(response, "text"):
+            return
+        portal = self.portal(response.meta["ogi_portal"])
+        limit = self.settings.getint("OGI_MAX_PLATFORM_UNITS", 300)
+        units = [link for link in family_for(portal.get("family")).links(response)
+                 if linkrules.is_unit_name(link.text) and on_portal(portal, link.url)]
+        if len(units) > limit:
+            self.logger.warning("platform %s lists %d units; following OGI_MAX_PLATFORM_UNITS=%d",
+                                response.url, len(units), limit)
+        for link in units[:limit]:
+            yield from self._one(portal, link.url, "list", response.meta.get("ogi_depth", 0) + 1, self.parse_unit,
+                                 response.url, link.text)
+
+    def parse_unit(self, response):
+        """A unit's own page on the platform: its 年报 column(s), crawled as a start URL is."""
+        if not hasattr(response, "text"):
+            return
+        portal = self.portal(response.meta["ogi_portal"])
+        links = family_for(portal.get("family")).links(response)
+        found = discover.read_links(links, lambda url: on_portal(portal, url))
+        for link in found.columns:
+            yield from self._one(portal, link.url, "list", response.meta.get("ogi_depth", 0) + 1, self.parse_list,
+                                 response.url, link.text, root=link.url)
 
     def parse_report(self, response):
         if response.status == 304:
