@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from archive.lock import write_lock
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
 from parsers.metadata import report_key
@@ -233,6 +234,10 @@ def _current_by_key(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
     return _one(conn, "select * from reports where report_key = ? and is_current = 1", (key,))
 
 
+class UnreadableRecord(Exception):
+    """The archived WARC record of a capture cannot be read: bad input, not retried."""
+
+
 class Loader:
     """Attributes captures to report versions in one database; one instance per load."""
 
@@ -244,7 +249,7 @@ class Loader:
         self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
                         "unchanged": 0, "errors": 0,
                         "cells": 0, "gone": 0, "conversions_made": 0, "conversions_reused": 0,
-                        "conversions_failed": 0, "kept_not_current": 0}
+                        "conversions_failed": 0, "kept_not_current": 0, "not_loaded": 0}
 
     # one capture ---------------------------------------------------------------------
     def load_capture(self, capture: sqlite3.Row) -> str:
@@ -404,7 +409,12 @@ class Loader:
     def read(self, capture: sqlite3.Row):
         from archive.captures import read_capture  # the crawler side's revisit-aware reader
 
-        return read_capture(_RowDatabase(self.conn), self.warc_dir, dict(capture))
+        try:
+            return read_capture(_RowDatabase(self.conn), self.warc_dir, dict(capture))
+        except (OSError, sqlite3.Error):
+            raise  # the disk or the database, not the record: the next load tries again
+        except Exception as exc:  # the archived record itself cannot be read
+            raise UnreadableRecord(f"{type(exc).__name__}: {exc}") from exc
 
     def mark_loaded(self, capture: sqlite3.Row, outcome: str) -> None:
         """Attribute the capture once: the report it went to (if any) and how."""
@@ -416,6 +426,16 @@ class Loader:
                           (capture["url"], capture["payload_sha256"]))
         self.conn.execute("insert or replace into loaded_captures (capture_id, report_id, outcome, loaded_at)"
                           " values (?, ?, ?, ?)", (capture["id"], source[0] if source else None, outcome, _now()))
+
+    def record_retry(self, capture: sqlite3.Row, exc: Exception) -> None:
+        """An errors row for a capture left pending, if the database takes one now."""
+        try:
+            self.conn.execute("begin")
+            self.record_error(capture, "load_retry", f"not loaded, the next load retries: {type(exc).__name__}: {exc}")
+            self.conn.execute("commit")
+        except sqlite3.Error:
+            if self.conn.in_transaction:
+                self.conn.execute("rollback")
 
     def record_error(self, capture: sqlite3.Row, kind: str, reason: str) -> None:
         self.conn.execute(
@@ -467,16 +487,20 @@ class Loader:
             conn.execute("begin")
             try:
                 outcome = self.load_capture(capture)
-                self.mark_loaded(capture, outcome)
+                self.mark_loaded(capture, outcome)  # loaded in the transaction that wrote its report
                 conn.execute("commit")
             except Exception as exc:  # a bad record must not stop the others
                 conn.execute("rollback")
                 self.summary["cells"] = cells_before
-                conn.execute("begin")
-                self.record_error(capture, "load", f"{type(exc).__name__}: {exc}")
-                self.mark_loaded(capture, "error")
-                conn.execute("commit")
                 self.summary["errors"] += 1
+                if isinstance(exc, UnreadableRecord):  # bad input: recorded once, not retried
+                    conn.execute("begin")
+                    self.record_error(capture, "load", str(exc))
+                    self.mark_loaded(capture, "error")
+                    conn.execute("commit")
+                else:  # the disk, a lock, our bug: left pending for the next load
+                    self.summary["not_loaded"] += 1
+                    self.record_retry(capture, exc)
                 continue
             key = {"report": "sources_added", "version": "sources_added", "source": "sources_added",
                    "unchanged": "unchanged"}[outcome]
@@ -524,7 +548,8 @@ def forget_loaded(conn: sqlite3.Connection) -> None:
 
 
 def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = False,
-                 convert: bool = True, ocr_threads: int = 1, time_limit: float | None = None) -> dict:
+                 convert: bool = True, ocr_threads: int = 1, time_limit: float | None = None,
+                 wait: float = 0.0) -> dict:
     """Load every not-yet-loaded report capture of DIR into DIR/ogi.db; return counts.
 
     `parse` defaults to parsers.parse(data, name, content_type); loading twice adds nothing.
@@ -534,8 +559,16 @@ def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = 
     `rebuild` re-parses every capture with the current parser: the derived tables are
     rebuilt from the captures in capture order, so versions and first/last sightings come
     out as they were seen.
+
+    Holds DIR's write lock (archive.lock; waits up to `wait` s, else ArchiveLocked). A
+    capture whose load failed for a reason other than its input (disk, lock, a bug) is
+    left pending, counted in `not_loaded`, and loaded by the next run.
     """
-    data_dir = Path(data_dir)
+    with write_lock(data_dir, "load", wait):
+        return _load(Path(data_dir), parse, rebuild, convert, ocr_threads, time_limit)
+
+
+def _load(data_dir: Path, parse, rebuild, convert, ocr_threads, time_limit) -> dict:
     if parse is None:
         from parsers import parse
     db = open_db(data_dir / "ogi.db")

@@ -32,6 +32,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import captures
 from archive.derive import reindex_conversions
+from archive.lock import write_lock
 from archive.schema import open_db
 from archive.warc import RecordLocation, gzip_member, read_annotations
 
@@ -42,7 +43,7 @@ CHUNK = 1 << 20
 
 def reindex_warcs(data_dir: Path, registry: list[dict] | None = None,
                   kind_of: Callable[[str, str | None], str] | None = None,
-                  portal_of: Callable[[list[dict], str], dict | None] | None = None) -> dict:
+                  portal_of: Callable[[list[dict], str], dict | None] | None = None, wait: float = 0.0) -> dict:
     """Index every response/revisit record of DIR/warc/*.warc.gz that `captures` lacks.
 
     `registry` (portal entries), when given, is written to `portals` first. Records that
@@ -54,9 +55,14 @@ def reindex_warcs(data_dir: Path, registry: list[dict] | None = None,
     already indexed (same warc_file + warc_offset) is counted, not added again.
     Returns {files, records, captures_added, already_indexed, unreadable, runs_added,
     portals_added, conversions_added}; `unreadable` lists {file, offset, reason} of records not indexed
-    (torn tail, digest mismatch, unparseable bytes).
+    (torn tail, digest mismatch, unparseable bytes). Holds DIR's write lock (archive.lock).
     """
     data_dir = Path(data_dir)
+    with write_lock(data_dir, "reindex", wait):
+        return _reindex(data_dir, registry, kind_of, portal_of)
+
+
+def _reindex(data_dir: Path, registry, kind_of, portal_of) -> dict:
     db = open_db(data_dir / "ogi.db")
     try:
         if registry:

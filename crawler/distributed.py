@@ -33,13 +33,16 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from archive import lock as archive_lock
+from archive.lock import ArchiveLocked
+
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "ogi:{run}:"
 BUSY_SECONDS = 60  # a worker killed while busy stops holding the others up after this
 
 
-class CrawlLocked(RuntimeError):
+class CrawlLocked(ArchiveLocked):
     """Another crawl holds DIR/crawl.lock."""
 
 
@@ -117,12 +120,18 @@ class RunLock:
         self.path = self.data_dir / "crawl.lock"
         self.run_file = self.data_dir / "crawl.distributed"
         self.fd: int | None = None
+        self.borrowed = False  # this process already holds DIR's write lock (archive.lock)
         self.run: str | None = None
 
     def acquire(self, run: str | None = None, on_first=None) -> bool:
         """Take the lock; True when this process is the first (or only) holder, which then
         runs `on_first()` before any other worker may join. Raises CrawlLocked."""
         self.run = run
+        if run is None and archive_lock.held_here(self.data_dir):  # inside `ogi update`: ours already
+            self.borrowed = True
+            if on_first is not None:
+                on_first()
+            return True
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         with self._guard():
             try:
@@ -160,6 +169,8 @@ class RunLock:
 
     def release(self, on_last=None) -> bool:
         """Let go; True when no other worker still holds the lock (then `on_last()` ran)."""
+        if self.borrowed:
+            return True
         if self.fd is None:
             return False
         with self._guard():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -26,6 +27,23 @@ REGISTRY_OPTION = click.option(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A JSON list of portal entries, like crawler/portals.json (crawl uses that file by default).",
 )
+
+
+WAIT_OPTION = click.option(
+    "--wait", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    help="Seconds to wait for the archive's write lock when another command holds it (then exit 3).")
+
+
+@contextmanager
+def exit_3_when_locked(command: str):
+    """Exit 3 with the holder named when another ogi command is writing the archive."""
+    from archive.lock import ArchiveLocked
+
+    try:
+        yield
+    except ArchiveLocked as locked:
+        click.echo(f"ogi {command}: {locked}", err=True)
+        sys.exit(3)
 
 
 @click.group()
@@ -151,21 +169,34 @@ def format_report(report) -> str:
 @click.option("--convert-time-limit", type=click.FloatRange(min=1), default=None,
               help="Seconds before a LibreOffice or OCR run is killed (default: 120 s a file for"
                    " LibreOffice, 30 s + 60 s a page for OCR).")
-def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int, convert_time_limit: float | None) -> None:
-    """Parse archived report captures (from the WARCs, never the network) into reports, cells and checks."""
+@WAIT_OPTION
+def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int, convert_time_limit: float | None,
+         wait: float) -> None:
+    """Parse archived report captures (from the WARCs, never the network) into reports, cells and checks.
+
+    Exit 0 when every capture was loaded (bad input is a failed report, not a failure);
+    1 when some could not be loaded for another reason (disk, lock, a bug: `not_loaded`,
+    retried by the next load); 3 when another command holds the archive's write lock.
+    """
     from archive.load import load_archive
 
     if not (data_dir / "ogi.db").exists() and not (data_dir / "warc").exists():
         raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
-    summary = load_archive(data_dir, rebuild=rebuild, convert=not no_convert, ocr_threads=ocr_threads,
-                           time_limit=convert_time_limit)
+    with exit_3_when_locked("load"):
+        summary = load_archive(data_dir, rebuild=rebuild, convert=not no_convert, ocr_threads=ocr_threads,
+                               time_limit=convert_time_limit, wait=wait)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
+    if summary["not_loaded"]:
+        click.echo(f"ogi load: {summary['not_loaded']} captures not loaded (see errors, kind load_retry);"
+                   " the next load retries them", err=True)
+        sys.exit(1)
 
 
 @main.command()
 @DATA_OPTION
 @REGISTRY_OPTION
-def reindex(data_dir: Path, registry: Path | None) -> None:
+@WAIT_OPTION
+def reindex(data_dir: Path, registry: Path | None, wait: float) -> None:
     """Rebuild the captures index from DIR/warc alone (after ogi.db was lost); never writes a WARC.
 
     Exit 1 when a record could not be indexed (a torn tail, a digest mismatch): each is listed.
@@ -176,8 +207,9 @@ def reindex(data_dir: Path, registry: Path | None) -> None:
 
     if not (data_dir / "warc").is_dir():
         raise click.ClickException(f"{data_dir / 'warc'} does not exist: nothing to reindex")
-    summary = reindex_warcs(data_dir, load_registry(registry) if registry else None,
-                            kind_of=kind_of_url, portal_of=portal_for_url)
+    with exit_3_when_locked("reindex"):
+        summary = reindex_warcs(data_dir, load_registry(registry) if registry else None,
+                                kind_of=kind_of_url, portal_of=portal_for_url, wait=wait)
     unreadable = summary.pop("unreadable", [])
     click.echo("ogi reindex: " + " ".join(f"{key}={value}" for key, value in summary.items())
                + f" unreadable={len(unreadable)}")

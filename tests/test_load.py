@@ -8,6 +8,7 @@ generator, and the real parser (parsers.parse) run by archive.load.load_archive.
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
@@ -349,3 +350,88 @@ def test_a_list_copy_linked_like_a_report_never_displaces_the_report(archive, co
     archive.capture(spec.portal_id, copy_url, column_copy_page([spec]))  # seen again next crawl
     assert archive.load()["unchanged"] == 1
     assert archive.rows("select count(*) as n from reports")[0]["n"] == 2
+
+
+# -- one writer at a time, and a failed load leaves nothing marked done --------------------
+def ogi_load(data_dir, *args):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    return subprocess.run([sys.executable, "-m", "ogi.cli", "load", "--data", str(data_dir), "--no-convert", *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def report_rows(archive) -> list[tuple]:
+    return [tuple(r.values()) for r in archive.rows(
+        "select report_key, version, is_current, status, granted, new_received from reports order by report_key, version")]
+
+
+def test_a_load_waits_for_the_write_lock_or_exits_3_naming_its_holder(archive):
+    import threading
+    import time
+
+    from archive.lock import write_lock
+
+    for spec in sample_specs(2):
+        archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    with write_lock(archive.data_dir, "crawl"):
+        refused = ogi_load(archive.data_dir)
+        assert refused.returncode == 3 and "ogi crawl (pid" in refused.stderr
+        assert archive.rows("select count(*) as n from reports")[0]["n"] == 0
+    held = threading.Event()
+
+    def hold_a_while():
+        with write_lock(archive.data_dir, "crawl"):
+            held.set()
+            time.sleep(1.5)
+
+    holder = threading.Thread(target=hold_a_while)
+    holder.start()
+    held.wait()
+    waited = ogi_load(archive.data_dir, "--wait", "30")
+    holder.join()
+    assert waited.returncode == 0, waited.stderr
+    assert archive.rows("select count(*) as n from reports")[0]["n"] == 2
+
+
+def test_two_loads_started_together_end_with_the_reports_of_one(archive, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    reference = ArchiveBuilder(tmp_path / "reference")  # the same captures, loaded once
+    for builder in (archive, reference):
+        for spec in sample_specs(4):
+            builder.capture(spec.portal_id, url_of(spec), report_page(spec))
+    reference.load(convert=False)
+    command = [sys.executable, "-m", "ogi.cli", "load", "--data", str(archive.data_dir), "--no-convert"]
+    both = [subprocess.Popen(command + extra, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for extra in ([], [])]
+    codes = sorted(p.wait(timeout=300) for p in both)
+    assert codes in ([0, 0], [0, 3])  # the second waited its turn (and found nothing left) or was refused
+    assert report_rows(archive) == report_rows(reference)
+    assert archive.rows("select count(*) as n from errors")[0]["n"] == 0
+
+
+def test_a_load_that_fails_midway_is_completed_by_the_next_with_nothing_missing(archive, tmp_path):
+    from parsers import parse as real_parse
+    specs = sample_specs(4)
+    reference = ArchiveBuilder(tmp_path / "reference")  # the same captures, loaded once
+    for builder in (archive, reference):
+        for spec in specs:
+            builder.capture(spec.portal_id, url_of(spec), report_page(spec))
+    reference.load(convert=False)
+
+    def broken(data, name="", content_type=None, **kwargs):  # our bug, on the third capture
+        if name == url_of(specs[2]):
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_parse(data, name, content_type, **kwargs)
+
+    first = load_archive(archive.data_dir, parse=broken, convert=False)
+    assert (first["not_loaded"], first["errors"], first["current_reports"]) == (1, 1, 3)
+    [retry] = archive.rows("select kind, url from errors")
+    assert retry == {"kind": "load_retry", "url": url_of(specs[2])}
+    second = load_archive(archive.data_dir, convert=False)
+    assert (second["captures"], second["not_loaded"]) == (1, 0)
+    assert report_rows(archive) == report_rows(reference)
