@@ -8,8 +8,9 @@ May touch: reads the archive database Datasette opened and the WARC files beside
   bigram index `reports_fts`, so the search box finds 公开 and 罚款 as well as 行政处罚.
   It also offers `bigram_query(text)` to canned queries.
 - `/-/archive/{capture_id}` serves a capture's payload from its WARC record with the
-  stored content type, `Content-Security-Policy: sandbox` and `X-Content-Type-Options:
-  nosniff` (archived pages then run no script on our origin), and as a download with a
+  stored content type, a Content-Security-Policy (HTML: `default-src 'none'` … `sandbox`,
+  so an archived page runs no script and loads nothing from the live web; other files:
+  `sandbox`) and `X-Content-Type-Options: nosniff`, and as a download with a
   file name we make (never the URL's) for anything that is not HTML.
 - `render_cell` turns archived_url values into links.
 - The facet type `one_scan` (report_summary's facets in metadata.json) counts all its
@@ -19,6 +20,7 @@ May touch: reads the archive database Datasette opened and the WARC files beside
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from datasette import hookimpl
@@ -85,8 +87,17 @@ def download_name(capture_id: int, form: str) -> str:
     return f"ogi-capture-{int(capture_id)}.{_EXTENSION_BY_FORM.get(form, form)}"
 
 
+SQLITE_MAX_INTEGER = 2 ** 63 - 1
+# An archived page stays in the archive: no script, no load from anywhere (its images,
+# styles and frames point at the live web), no form, no <base>, no navigation of the reader.
+ARCHIVED_HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+                        "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; sandbox")
+
+
 async def archived_original(datasette, request):
     capture_id = int(request.url_vars["capture_id"])
+    if capture_id > SQLITE_MAX_INTEGER:  # no row can have it (and SQLite cannot bind it)
+        return Response.text(f"capture {capture_id} is not in the archive", status=404)
     database = _archive_database(datasette)
     if database is None:
         return Response.text("no archive database", status=404)
@@ -111,14 +122,30 @@ async def archived_original(datasette, request):
     content_type = record.content_type or capture["content_type"] or "application/octet-stream"
     form = declared_format(capture["url"], content_type)
     headers = {
-        "Content-Security-Policy": "sandbox",
+        "Content-Security-Policy": ARCHIVED_HTML_POLICY if form == "html" else "sandbox",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Archived-From": "".join(ch for ch in capture["url"].encode("ascii", "backslashreplace").decode("ascii") if ch.isprintable()),
     }
     disposition = "inline" if form in _INLINE_FORMS else "attachment"
     headers["Content-Disposition"] = f'{disposition}; filename="{download_name(capture_id, form)}"'
-    return Response(record.payload, status=200, headers=headers, content_type=content_type)
+    payload = record.payload
+    if form == "html":
+        payload, changed = shown_copy(payload)
+        if changed:
+            headers["X-Ogi-Shown-Copy"] = "meta refresh neutralised; the archived bytes are unchanged"
+    return Response(payload, status=200, headers=headers, content_type=content_type)
+
+
+_META_REFRESH = re.compile(rb"(<meta\b[^>]*?\bhttp-equiv\s*=\s*[\"']?)(refresh)", re.I)
+
+
+def shown_copy(payload: bytes) -> tuple[bytes, bool]:
+    """The archived HTML as shown: a <meta http-equiv=refresh> would navigate the reader
+    away (CSP cannot forbid it), so it is renamed in the copy sent; the WARC keeps the
+    page as received. Byte-level: any ASCII-compatible encoding (GBK, UTF-8) stays intact."""
+    shown, count = _META_REFRESH.subn(rb"\1x-ogi-neutralised-\2", payload)
+    return shown, bool(count)
 
 
 @hookimpl

@@ -63,7 +63,48 @@ def datasette_on(data_dir: Path):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def beacon():
+    """A loopback server standing for the live web: every request it gets is a leak."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"live")
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"base": f"http://127.0.0.1:{server.server_address[1]}", "hits": hits}
+    server.shutdown()
+
+
+def leaky_page(live: str) -> bytes:
+    """An archived page that reaches for the live web every way a page can."""
+    return (f"<html><head><meta http-equiv='refresh' content='0;url={live}/refresh'><base href='{live}/base/'>"
+            f"<link rel='stylesheet' href='style.css'><script src='script.js'></script></head><body>"
+            f"<h1>leaky page</h1><img src='{live}/img.png'><img src='relative.png'>"
+            f"<iframe src='{live}/frame'></iframe><object data='{live}/object'></object>"
+            f"<form action='{live}/form' method='post'><input name='a' value='1'></form>"
+            f"<script>document.forms[0].submit()</script>"
+            f"<svg xmlns='http://www.w3.org/2000/svg'><script>new Image().src='{live}/svg'</script>"
+            f"<image href='{live}/svg-image.png'/></svg>"
+            f"<video poster='{live}/poster.png'></video><a id='a' href='{live}/link'>live link</a>"
+            f"<script>document.getElementById('a').click()</script></body></html>").encode()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, beacon):
     chromium = chromium_path()
     data_dir = tmp_path_factory.mktemp("browser-archive")
     archive = ArchiveBuilder(data_dir)
@@ -78,13 +119,16 @@ def site(tmp_path_factory):
     # An archived page that tries to run script on our origin.
     hostile = b"<html><body><h1 id='t'>archived page</h1><script>document.getElementById('t').textContent='SCRIPT RAN'</script></body></html>"
     hostile_capture = archive.capture("yanchi", "http://127.0.0.1:8999/yanchi/x.html", hostile, kind="other")
+    leaky_capture = archive.capture("yanchi", "http://127.0.0.1:8999/yanchi/leaky.html", leaky_page(beacon["base"]),
+                                    kind="other")
     archive.load()
     archive.db.conn.close()
 
     with datasette_on(data_dir) as base:
         ARTIFACTS.mkdir(exist_ok=True)
         yield {"base": base, "chromium": chromium, "profile": tmp_path_factory.mktemp("chromium-profile"),
-               "specs": specs, "fined": fined, "page_capture": page_capture, "hostile_capture": hostile_capture}
+               "specs": specs, "fined": fined, "page_capture": page_capture, "hostile_capture": hostile_capture,
+               "leaky_capture": leaky_capture}
 
 
 def browse(site, path: str, screenshot: str) -> str:
@@ -125,6 +169,15 @@ def test_archived_original_opens_and_its_scripts_do_not_run(site):
     assert site["fined"].title in dom
     hostile = browse(site, f"/-/archive/{site['hostile_capture']}", "archived-hostile.png")
     assert '<h1 id="t">archived page</h1>' in hostile  # the sandbox kept the script from rewriting it
+
+
+def test_an_archived_page_loads_nothing_from_the_live_web(site, beacon):
+    """meta refresh, <base>, remote images, frames, objects, forms, SVG script, a scripted
+    click: the reader stays in the archive and the beacon (the live web) hears nothing."""
+    dom = browse(site, f"/-/archive/{site['leaky_capture']}", "archived-leaky.png")
+    assert "leaky page" in dom
+    time.sleep(1)
+    assert beacon["hits"] == []
 
 
 # -- the demo archive, as `make demo` leaves it -------------------------------------------

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
+from archive.datasette_plugin import ARCHIVED_HTML_POLICY
 from archive.serve import build_datasette, metadata
 from sample_portals.portals import PORTALS
 from sample_portals.render import render
@@ -203,7 +204,7 @@ def test_archived_original_is_served_sandboxed_with_its_bytes(world):
     [summary] = [r for r in rows(world["datasette"], "/ogi/report_summary.json") if r["agency"] == world["specs"][1].agency]
     response = get(world["datasette"], summary["archived_url"])
     assert response.status_code == 200
-    assert response.headers["content-security-policy"] == "sandbox"
+    assert response.headers["content-security-policy"] == ARCHIVED_HTML_POLICY
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-type"].startswith("text/html")
     assert response.content == report_page(world["specs"][1])
@@ -220,7 +221,8 @@ def test_archived_pdf_is_a_download_with_a_name_we_made(world):
 
 
 def test_unknown_capture_is_404(world):
-    assert get(world["datasette"], "/-/archive/999999").status_code == 404
+    for capture_id in ("999999", "9223372036854775808", "99999999999999999999999"):
+        assert get(world["datasette"], f"/-/archive/{capture_id}").status_code == 404
     traversal = get(world["datasette"], "/-/archive/..%2Fogi.db")
     assert traversal.status_code != 200 and not traversal.content.startswith(b"SQLite format")
 
@@ -276,3 +278,12 @@ def test_table_pages_show_the_true_row_count(world):
         assert searched["filtered_table_rows_count"] == 1
     finally:
         conn.close()
+
+
+def test_the_copy_shown_neutralises_meta_refresh_and_the_archive_keeps_the_bytes():
+    from archive.datasette_plugin import shown_copy
+
+    page = "<html><head><META HTTP-EQUIV='Refresh' content='0;url=http://x/'><title>页</title></head></html>".encode("gbk")
+    shown, changed = shown_copy(page)
+    assert changed and b"x-ogi-neutralised-Refresh" in shown and shown.decode("gbk").endswith("<title>页</title></head></html>")
+    assert shown_copy(b"<meta name='refresh' content='x'>") == (b"<meta name='refresh' content='x'>", False)
