@@ -277,6 +277,27 @@ def retry_after_seconds(value) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+class RobotsServerErrorMiddleware:
+    """robots.txt answering 5xx means "disallow everything" (RFC 9309 §2.3.1.4), not the
+    allow-all Scrapy reads from an error page's body. Sits below the archive, so the WARC
+    keeps the 500 as received; the portal is asked again on the next run."""
+
+    DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_response(self, request, response, spider=None):
+        if urlsplit(request.url).path == "/robots.txt" and response.status >= 500:
+            self.stats.inc_value("ogi/robots_server_error")
+            return response.replace(body=self.DISALLOW_ALL)
+        return response
+
+
 class ChineseEncodingMiddleware:
     """Scrapy maps declared gb2312/gbk to gb18030 already; this covers the rest: no
     charset anywhere (it would guess cp1252), or a UTF-8 declaration over GBK bytes."""

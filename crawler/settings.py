@@ -23,6 +23,14 @@ NEWSPIDER_MODULE = "crawler.spiders"
 OGI_CONTACT_URL = os.environ.get("OGI_CONTACT_URL", "https://github.com/ogi-archive/ogi-archive")
 USER_AGENT = f"ogi-archive/0.1 (+{OGI_CONTACT_URL}; archiving government open-information annual reports)"
 ROBOTSTXT_OBEY = True
+# Only the encodings the whole chain reads back (warcio, archive.warc, the loader): Scrapy
+# would also offer br and zstd when their libraries are installed, and a brotli body then
+# failed inside the WARC step (never archived) and a zstd one was archived but never loaded.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+    "Accept-Encoding": "gzip, deflate",
+}
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 2.0
@@ -58,6 +66,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalRequestMiddleware": 60,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
+    "crawler.middlewares.RobotsServerErrorMiddleware": 560,  # below the archive: the WARC keeps the 5xx
     "crawler.middlewares.ChineseEncodingMiddleware": 583,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 580,
     "crawler.middlewares.WarcArchiveMiddleware": 595,  # below HttpCompression (590): wire bytes

@@ -159,6 +159,16 @@ def test_departments_on_their_own_platform_sub_sites_are_reached(changing_world,
                                for r in on_platform)
 
 
+def test_requests_offer_only_encodings_the_archive_reads_back(two_runs):
+    offered = set()
+    for path in sorted((two_runs["dir"] / "warc").glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "request":
+                    offered.add(record.http_headers.get_header("Accept-Encoding"))
+    assert offered == {"gzip, deflate"}
+
+
 def test_gbk_portal_link_texts_are_read_as_chinese(two_runs):
     texts = [t for (t,) in query(two_runs["dir"], "select link_text from captures where portal_id = 'luoning' "
                                                   "and kind = 'report'")]
@@ -394,6 +404,24 @@ def test_robots_disallow_is_obeyed_and_recorded(world, tmp_path):
     assert fetched == [("robots", 1)]
     assert query(data_dir, "select count(*) from errors where portal_id = 'yanchi' and kind = 'robots'")[0][0] >= 1
     assert summary["per_portal"]["yanchi"]["disallowed"] >= 1 and summary["per_portal"]["zhongning"]["reports"] > 0
+
+
+def test_robots_answering_500_means_disallow_all_until_it_answers(world, tmp_path):
+    """RFC 9309: a server error on robots.txt is a complete disallow, not an allow-all."""
+    def broken(request):
+        request.send_body(500, b"<html>Internal Server Error</html>", "text/html")
+
+    world.add_route("yanchi", "/robots.txt", broken)
+    registry = [entry for entry in world.registry() if entry["id"] in ("yanchi", "zhongning")]
+    data_dir = tmp_path / "data"
+    try:
+        summary = summary_of(run_crawl(data_dir, registry))
+    finally:
+        world.remove_route("yanchi", "/robots.txt")
+    fetched = query(data_dir, "select kind, status from captures where portal_id = 'yanchi'")
+    assert fetched and set(fetched) == {("robots", 500)}  # archived as received, nothing else asked
+    assert query(data_dir, "select count(*) from errors where portal_id = 'yanchi' and kind = 'robots'")[0][0] >= 1
+    assert summary["per_portal"]["zhongning"]["reports"] > 0
 
 
 def test_a_public_portal_redirected_to_localhost_is_refused(world, tmp_path):
