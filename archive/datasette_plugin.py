@@ -1,7 +1,9 @@
 """The ogi-archive Datasette plugin: bigram search and the archived originals.
 
-May touch: reads the archive database Datasette opened and the WARC files beside it
-(DIR/warc/, or the plugin setting `warc_dir`). Writes nothing.
+May touch: reads the archive database Datasette opened, the WARC files beside it
+(DIR/warc/, or the plugin setting `warc_dir`) and DIR/published/current. Writes nothing.
+
+- `asgi_wrapper` moves the server to the newest published snapshot between requests.
 
 - `prepare_connection` replaces Datasette's `escape_fts` SQL function (which the table
   view wraps around `?_search=`) with archive.search.fts_query on databases that have the
@@ -32,6 +34,7 @@ from markupsafe import Markup, escape
 
 from archive import captures
 from parsers.sniff import declared_format
+from archive.publish import current_snapshot
 from archive.search import fts_query
 from archive.views import ARCHIVE_PATH
 from archive.warc import read_record
@@ -61,6 +64,30 @@ def prepare_connection(conn, database, datasette):
     conn.create_function("bigram_query", 1, fts_query, deterministic=True)
     if _has_bigram_index(conn):
         conn.create_function("escape_fts", 1, fts_query, deterministic=True)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Before each request: serve the newest published snapshot (archive.publish) if
+    `current` moved, so a load's result is online without restarting `ogi serve`."""
+    def wrap(app):
+        async def follow_snapshot(scope, receive, send):
+            if scope.get("type") == "http":
+                _follow_snapshot(datasette)
+            await app(scope, receive, send)
+        return follow_snapshot
+    return wrap
+
+
+def _follow_snapshot(datasette) -> None:
+    folder = (datasette.plugin_config(PLUGIN_NAME) or {}).get("published_dir")
+    if not folder:
+        return
+    newest = current_snapshot(Path(folder).parent)
+    if newest is not None and newest != getattr(datasette, "ogi_snapshot", None) and newest.exists():
+        from archive.serve import serve_snapshot
+
+        serve_snapshot(datasette, newest)
 
 
 @hookimpl

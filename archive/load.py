@@ -38,6 +38,8 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from archive.lock import write_lock
+from archive.publish import publish
+from archive.runs import recorded
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
 from parsers.metadata import report_key
@@ -430,7 +432,7 @@ class Loader:
     def record_retry(self, capture: sqlite3.Row, exc: Exception) -> None:
         """An errors row for a capture left pending, if the database takes one now."""
         try:
-            self.conn.execute("begin")
+            self.conn.execute("begin immediate")
             self.record_error(capture, "load_retry", f"not loaded, the next load retries: {type(exc).__name__}: {exc}")
             self.conn.execute("commit")
         except sqlite3.Error:
@@ -484,7 +486,7 @@ class Loader:
         for capture in self.pending_captures():
             self.summary["captures"] += 1
             cells_before = self.summary["cells"]
-            conn.execute("begin")
+            conn.execute("begin immediate")
             try:
                 outcome = self.load_capture(capture)
                 self.mark_loaded(capture, outcome)  # loaded in the transaction that wrote its report
@@ -494,7 +496,7 @@ class Loader:
                 self.summary["cells"] = cells_before
                 self.summary["errors"] += 1
                 if isinstance(exc, UnreadableRecord):  # bad input: recorded once, not retried
-                    conn.execute("begin")
+                    conn.execute("begin immediate")
                     self.record_error(capture, "load", str(exc))
                     self.mark_loaded(capture, "error")
                     conn.execute("commit")
@@ -505,7 +507,7 @@ class Loader:
             key = {"report": "sources_added", "version": "sources_added", "source": "sources_added",
                    "unchanged": "unchanged"}[outcome]
             self.summary[key] += 1
-        conn.execute("begin")
+        conn.execute("begin immediate")
         self.summary["gone"] = self.mark_gone()
         conn.execute("commit")
         for table in ("reports", "report_sources", "checks"):
@@ -539,7 +541,7 @@ DERIVED_TABLES = ("checks", "report_cells", "report_sources", "loaded_captures",
 def forget_loaded(conn: sqlite3.Connection) -> None:
     """Drop everything `ogi load` derived (reports, sources, cells, checks, search rows,
     its own error rows), keeping what the crawl archived: captures, runs, portals, WARCs."""
-    conn.execute("begin")
+    conn.execute("begin immediate")
     for table in DERIVED_TABLES:
         conn.execute(f"delete from {table}")
     conn.execute("insert into reports_fts (reports_fts) values ('delete-all')")  # contentless FTS5
@@ -560,12 +562,17 @@ def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = 
     rebuilt from the captures in capture order, so versions and first/last sightings come
     out as they were seen.
 
-    Holds DIR's write lock (archive.lock; waits up to `wait` s, else ArchiveLocked). A
+    Ends by publishing a snapshot for `ogi serve` (archive.publish): readers never see a
+    load half done. Holds DIR's write lock (archive.lock; waits up to `wait` s, else ArchiveLocked). A
     capture whose load failed for a reason other than its input (disk, lock, a bug) is
     left pending, counted in `not_loaded`, and loaded by the next run.
     """
-    with write_lock(data_dir, "load", wait):
-        return _load(Path(data_dir), parse, rebuild, convert, ocr_threads, time_limit)
+    with recorded(data_dir, "load") as run:
+        with write_lock(data_dir, "load", wait):
+            run.summary = _load(Path(data_dir), parse, rebuild, convert, ocr_threads, time_limit)
+            run.summary["published"] = publish(data_dir).parent.name  # what `ogi serve` shows from now on
+        run.status = "incomplete" if run.summary["not_loaded"] else "ok"
+        return run.summary
 
 
 def _load(data_dir: Path, parse, rebuild, convert, ocr_threads, time_limit) -> dict:

@@ -33,6 +33,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive import captures
 from archive.derive import reindex_conversions
 from archive.lock import write_lock
+from archive.runs import recorded
 from archive.schema import open_db
 from archive.warc import RecordLocation, gzip_member, read_annotations
 
@@ -58,8 +59,11 @@ def reindex_warcs(data_dir: Path, registry: list[dict] | None = None,
     (torn tail, digest mismatch, unparseable bytes). Holds DIR's write lock (archive.lock).
     """
     data_dir = Path(data_dir)
-    with write_lock(data_dir, "reindex", wait):
-        return _reindex(data_dir, registry, kind_of, portal_of)
+    with recorded(data_dir, "reindex") as run:
+        with write_lock(data_dir, "reindex", wait):
+            run.summary = _reindex(data_dir, registry, kind_of, portal_of)
+        run.status = "incomplete" if run.summary["unreadable"] else "ok"
+        return run.summary
 
 
 def _reindex(data_dir: Path, registry, kind_of, portal_of) -> dict:

@@ -416,3 +416,17 @@ def _conversions(db: sqlite_utils.Database) -> None:
     )
     db["conversions"].create_index(["source_sha256", "kind", "pages"], unique=True)
     db.execute("alter table report_cells add column confidence real")
+
+
+@migration("0008_command_runs")
+def _command_runs(db: sqlite_utils.Database) -> None:
+    """One row per `ogi load`, `ogi reindex` and `ogi update` (crawls have crawl_runs): so
+    `ogi status` shows a bad night in one command. status: running | ok | incomplete (some
+    captures left for the next run) | failed (reason in detail) | locked (another command
+    held the write lock)."""
+    db["command_runs"].create(
+        {"id": int, "command": str, "started_at": str, "finished_at": str, "status": str,
+         "exit_code": int, "summary": str, "detail": str},
+        pk="id",
+    )
+    db["command_runs"].create_index(["command", "id"])

@@ -1,7 +1,9 @@
-"""`ogi serve`: publish DIR/ogi.db with Datasette, read-only.
+"""`ogi serve`: publish the archive with Datasette, read-only.
 
-May touch: reads DIR/ogi.db and DIR/warc/; writes nothing (the database is opened
-immutable, so no statement and no plugin can change it, and we count rows once at start).
+May touch: reads DIR/published/ (the snapshots `ogi load` publishes, archive.publish) and
+DIR/warc/; publishes a first snapshot of DIR/ogi.db when there is none. The snapshot is
+opened immutable, so no statement and no plugin can change it, its rows are counted once
+per snapshot, and a newer snapshot is served from the next request on, without a restart.
 Metadata (titles, column meanings in Chinese and English, facets, canned queries) lives in
 archive/metadata.json, not in code; the ogi_archive plugin (archive.datasette_plugin)
 adds bigram search and the archived originals at /-/archive/{capture_id}.
@@ -9,13 +11,19 @@ adds bigram search and the archived originals at /-/archive/{capture_id}.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
 
 from datasette.app import Datasette
+from datasette.database import Database
+from datasette.database import connections as thread_connections
+
+from archive.publish import counts_of, current_snapshot, publish, published_dir
 
 METADATA_PATH = Path(__file__).with_name("metadata.json")
+DATABASE_NAME = "ogi"  # every snapshot is a file ogi.db: URLs stay /ogi/…
 SETTINGS = {
     "sql_time_limit_ms": 3000,  # a canned query on 100,000 reports runs well under this
     "facet_time_limit_ms": 500,
@@ -40,49 +48,73 @@ def checkpoint(db_path: Path) -> None:
         conn.close()
 
 
-def row_counts(db_path: Path) -> dict:
-    """Datasette's inspect data for DIR/ogi.db: the row count of every table and view.
-
-    Why: the file is served immutable, so its counts cannot change while we serve it, yet
-    Datasette runs `select count(*)` on every unfiltered table page. For table3_wide that is
-    2.5 million joined rows (~200 ms) on 100,000 reports. Counting once here is Datasette's
-    own `datasette inspect` mechanism. `hash` is left empty: hashing a multi-GB file
-    would delay the index page by seconds and nothing we serve depends on it.
-    """
-    conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
-    try:
-        names = [row[0] for row in conn.execute(
-            "select name from sqlite_master where type in ('table', 'view')"
-            " and name not like 'sqlite_%' and sql not like 'create virtual table%'")]
-        tables = {}
-        for name in names:
-            try:
-                tables[name] = {"count": conn.execute(f'select count(*) from "{name}"').fetchone()[0]}
-            except sqlite3.Error:  # e.g. an FTS shadow table or a view over something missing
-                continue
-    finally:
-        conn.close()
-    return {"hash": None, "size": db_path.stat().st_size, "file": str(db_path), "tables": tables}
-
-
-def build_datasette(data_dir: Path) -> Datasette:
-    """A Datasette over DIR/ogi.db, immutable, with our metadata, settings and row counts."""
+def served_file(data_dir: Path) -> Path:
+    """The current published snapshot; an archive loaded before snapshots existed is
+    published once here, so serving never reads the file a load writes."""
+    snapshot = current_snapshot(data_dir)
+    if snapshot is not None and snapshot.exists():
+        return snapshot
     db_path = Path(data_dir) / "ogi.db"
     if not db_path.exists():
         raise FileNotFoundError(f"{db_path} does not exist: run `ogi load --data {data_dir}` first")
     checkpoint(db_path)
+    return publish(data_dir)
+
+
+def build_datasette(data_dir: Path) -> Datasette:
+    """A Datasette over the current snapshot of DIR/ogi.db (as database "ogi"), immutable,
+    with our metadata, settings and row counts; the plugin moves it to each newer snapshot."""
+    snapshot = served_file(data_dir)
     meta = metadata()
-    meta.setdefault("plugins", {})["ogi-archive"] = {"warc_dir": str((Path(data_dir) / "warc").resolve())}
-    counts = row_counts(db_path)
-    datasette = Datasette(immutables=[str(db_path)], metadata=meta, settings=SETTINGS,
-                          inspect_data={db_path.stem: counts})
-    # The table page reads a view's count from inspect data (what we want), but the
-    # database page treats every name there as a table and fails on a view (Datasette
-    # 0.65): give the database its tables-only counts up front.
-    views = view_names(db_path)
-    datasette.get_database(db_path.stem)._cached_table_counts = {
-        name: figures["count"] for name, figures in counts["tables"].items() if name not in views}
+    meta.setdefault("plugins", {})["ogi-archive"] = {
+        "warc_dir": str((Path(data_dir) / "warc").resolve()),
+        "published_dir": str(published_dir(data_dir).resolve())}
+    datasette = Datasette(immutables=[str(snapshot)], metadata=meta, settings=SETTINGS,
+                          inspect_data={DATABASE_NAME: counts_of(snapshot)})
+    serve_snapshot(datasette, snapshot)
     return datasette
+
+
+class SnapshotDatabase(Database):
+    """Datasette's Database, its per-thread connections keyed by the snapshot file too:
+    Datasette keys them by database name alone, so after a swap a thread would go on
+    reading the previous snapshot. A thread's connection to an older snapshot is closed
+    when it opens the new one."""
+
+    async def execute_fn(self, fn):
+        if self.ds.executor is None:
+            return await super().execute_fn(fn)
+        key = f"{self.name}@{self.path}"
+
+        def in_thread():
+            conn = getattr(thread_connections, key, None)
+            if conn is None:
+                for other, old in list(vars(thread_connections).items()):
+                    if other.startswith(f"{self.name}@"):
+                        delattr(thread_connections, other)
+                        old.close()
+                conn = self.connect()
+                self.ds._prepare_connection(conn, self.name)
+                setattr(thread_connections, key, conn)
+            return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self.ds.executor, in_thread)
+
+
+def serve_snapshot(datasette: Datasette, snapshot: Path) -> None:
+    """Make `snapshot` the "ogi" database in one assignment (a request sees the old one or
+    the new one, never none), with its counts: Datasette's inspect data for its table
+    pages, and tables-only counts for its database page, which treats every name in
+    inspect data as a table and fails on a view (Datasette 0.65)."""
+    counts = counts_of(snapshot)
+    database = SnapshotDatabase(datasette, path=str(snapshot), is_mutable=False)
+    database.name = database.route = DATABASE_NAME
+    views = view_names(snapshot)
+    database._cached_table_counts = {name: figures["count"] for name, figures in counts["tables"].items()
+                                     if name not in views}
+    datasette.inspect_data = {**(datasette.inspect_data or {}), DATABASE_NAME: counts}
+    datasette.databases = {**datasette.databases, DATABASE_NAME: database}
+    datasette.ogi_snapshot = snapshot
 
 
 def view_names(db_path: Path) -> set[str]:

@@ -35,6 +35,14 @@ def archive_status(data_dir: Path) -> dict:
                 if row
                 else None
             )
+        if "command_runs" in tables:
+            from archive.runs import last_runs
+
+            figures["last_runs"] = last_runs(conn)
+            if figures.get("last_run"):  # crawls keep their own table
+                crawl = figures["last_run"]
+                figures["last_runs"]["crawl"] = {"started_at": crawl["started_at"], "finished_at": crawl["finished_at"],
+                                                 "status": crawl["status"]}
         if "reports" in tables:
             figures["reports_by_status"] = dict(
                 conn.execute("select coalesce(status, '?'), count(*) from reports group by 1 order by 1").fetchall()

@@ -109,6 +109,26 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
         lock.release(on_last=finish_distributed if run is not None else None)
 
 
+def update(data_dir: Path, registry: list[dict] | Path | None = None, settings: dict | None = None,
+           wait: float = 0.0, **load_options) -> dict:
+    """What a timer runs: crawl, then load (archive.load.load_archive with `load_options`),
+    under one hold of DIR's write lock, so nothing else writes between the two and a reader
+    of the published database sees the night's result at once. Returns {crawl, load, status}:
+    status ok, or incomplete when the crawl did not finish or some captures were not loaded."""
+    from archive.load import load_archive
+    from archive.lock import write_lock
+    from archive.runs import recorded
+
+    with recorded(data_dir, "update") as run:
+        with write_lock(data_dir, "update", wait):
+            crawled = crawl(data_dir, registry, settings)
+            loaded = load_archive(data_dir, **load_options)
+        run.status = "ok" if crawled.get("status") == "finished" and not loaded["not_loaded"] else "incomplete"
+        run.summary = {"crawl": one_line(crawled), "load": {k: loaded[k] for k in ("captures", "new_reports",
+                                                                                    "errors", "not_loaded")}}
+        return {"crawl": crawled, "load": loaded, "status": run.status}
+
+
 def discover_portal(data_dir: Path, home_url: str, local: bool = False, settings: dict | None = None,
                     **fields) -> tuple[dict, dict]:
     """(registry entry, run summary) for the portal whose home page (or 政府信息公开 page) is

@@ -84,9 +84,25 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     """
     from archive.captures import ArchiveIndexMissing
     from crawler.distributed import DistributedConfigError
-    from crawler.registry import load_registry
-    from crawler.run import CrawlLocked, one_line, setting_value
+    from crawler.run import CrawlLocked, one_line
     from crawler.run import crawl as run_crawl
+
+    entries, settings = crawl_inputs(registry, portal_ids, local, overrides)
+    try:
+        summary = run_crawl(data_dir, registry=entries, settings=settings)
+    except CrawlLocked as locked:
+        click.echo(f"ogi crawl: {locked}", err=True)
+        sys.exit(3)
+    except (ArchiveIndexMissing, DistributedConfigError) as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(json.dumps(summary, ensure_ascii=False) if as_json else one_line(summary))
+    sys.exit(0 if summary.get("status") == "finished" else 1)
+
+
+def crawl_inputs(registry: Path | None, portal_ids, local: bool, overrides) -> tuple[list[dict], dict]:
+    """The registry entries and Scrapy settings `--registry/--portal/--local/--set` ask for."""
+    from crawler.registry import load_registry
+    from crawler.run import setting_value
 
     entries = load_registry(registry)
     if portal_ids:
@@ -104,15 +120,42 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     for item in overrides:
         name, _, value = item.partition("=")
         settings[name] = setting_value(value)
-    try:
-        summary = run_crawl(data_dir, registry=entries, settings=settings)
-    except CrawlLocked as locked:
-        click.echo(f"ogi crawl: {locked}", err=True)
-        sys.exit(3)
-    except (ArchiveIndexMissing, DistributedConfigError) as refused:
-        raise click.ClickException(str(refused)) from None
-    click.echo(json.dumps(summary, ensure_ascii=False) if as_json else one_line(summary))
-    sys.exit(0 if summary.get("status") == "finished" else 1)
+    return entries, settings
+
+
+@main.command()
+@DATA_OPTION
+@REGISTRY_OPTION
+@click.option("--portal", "portal_ids", multiple=True, help="Only these portal ids (repeatable).")
+@click.option("--local", is_flag=True, help="Politeness off: for the sample portals on 127.0.0.1.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting (JSON value; repeatable).")
+@click.option("--no-convert", is_flag=True, help="Load without LibreOffice or OCR.")
+@click.option("--ocr-threads", type=click.IntRange(1, 64), default=1, show_default=True)
+@WAIT_OPTION
+def update(data_dir: Path, registry: Path | None, portal_ids, local: bool, overrides, no_convert: bool,
+           ocr_threads: int, wait: float) -> None:
+    """What a timer runs: crawl, then load, under one hold of the archive's write lock.
+
+    Exit 0 when the crawl finished and every capture loaded; 1 when either fell short (the
+    next run picks up what is left); 3 when another command holds the write lock.
+    """
+    from archive.captures import ArchiveIndexMissing
+    from crawler.distributed import DistributedConfigError
+    from crawler.run import one_line
+    from crawler.run import update as run_update
+
+    entries, settings = crawl_inputs(registry, portal_ids, local, overrides)
+    with exit_3_when_locked("update"):
+        try:
+            result = run_update(data_dir, entries, settings, wait=wait, convert=not no_convert, ocr_threads=ocr_threads)
+        except (ArchiveIndexMissing, DistributedConfigError) as refused:
+            raise click.ClickException(str(refused)) from None
+    loaded = result["load"]
+    click.echo(one_line(result["crawl"]))
+    click.echo("ogi load: " + " ".join(f"{key}={loaded[key]}" for key in
+                                       ("captures", "new_reports", "new_versions", "errors", "not_loaded", "current_reports")))
+    click.echo(f"ogi update: {result['status']}")
+    sys.exit(0 if result["status"] == "ok" else 1)
 
 
 @main.command()

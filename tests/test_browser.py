@@ -202,3 +202,43 @@ def test_demo_archive_lists_the_seed_reports_searches_and_opens_an_original(demo
                                     " where agency = '中宁县徐套乡'")
     original = browse(demo_site, archived_url, "demo-archived-original.png")
     assert title in original and "行政处罚" in original  # the seed report's own page, as archived
+
+
+# -- serving while loads run ---------------------------------------------------------------
+def test_readers_see_only_whole_states_through_a_rebuild_and_the_next_load_without_a_restart(tmp_path):
+    """A reader polls `ogi serve` while `ogi load --rebuild` re-derives everything: only
+    200s and the full count; then a load adding a report is served without a restart."""
+    import threading
+
+    archive = ArchiveBuilder(tmp_path / "data")
+    specs = sample_specs(12, seed=5)
+    for spec in specs[:-1]:
+        archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load(convert=False)
+    expected = len(specs) - 1
+    sql = quote("select count(*) as n from reports where is_current = 1")
+    answers, stop = [], threading.Event()
+    with datasette_on(archive.data_dir) as base:
+        def poll():
+            with httpx.Client(timeout=10) as client:
+                while not stop.is_set():
+                    response = client.get(f"{base}/ogi.json?sql={sql}&_shape=array")
+                    answers.append((response.status_code, response.json()[0]["n"] if response.status_code == 200 else None))
+
+        readers = [threading.Thread(target=poll) for _ in range(2)]
+        for reader in readers:
+            reader.start()
+        rebuild = subprocess.run([sys.executable, "-m", "ogi.cli", "load", "--data", str(archive.data_dir), "--rebuild",
+                                  "--no-convert"], capture_output=True, text=True, timeout=300)
+        time.sleep(0.5)
+        stop.set()
+        for reader in readers:
+            reader.join()
+        assert rebuild.returncode == 0, rebuild.stderr[-2000:]
+        assert len(answers) > 20 and set(answers) == {(200, expected)}
+
+        archive.capture(specs[-1].portal_id, url_of(specs[-1]), report_page(specs[-1]))
+        archive.load(convert=False)
+        after = httpx.get(f"{base}/ogi.json?sql={sql}&_shape=array", timeout=10).json()[0]["n"]
+        assert after == expected + 1
+        assert httpx.get(f"{base}/ogi/reports.json?_size=1", timeout=10).json()["filtered_table_rows_count"] == expected + 1

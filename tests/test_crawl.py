@@ -529,3 +529,27 @@ def test_identical_gzip_payloads_become_revisits_and_cdxj_indexer_reads_them(gzi
     entries = [json.loads(line.split(" ", 2)[2]) for line in index.stdout.splitlines()]
     indexed = sorted((Path(e["filename"]).name, int(e["offset"])) for e in entries)
     assert indexed == sorted(query(data_dir, "select warc_file, warc_offset from captures"))  # each response/revisit
+
+
+def test_update_crawls_and_loads_under_one_lock_and_status_shows_each_run(world, tmp_path):
+    from archive.lock import write_lock
+
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([e for e in world.registry() if e["id"] == "zhongning"], ensure_ascii=False),
+                        encoding="utf-8")
+    data_dir = tmp_path / "data"
+    command = [sys.executable, "-m", "ogi.cli", "update", "--data", str(data_dir), "--registry", str(registry),
+               "--local", "--no-convert"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "ogi update: ok"
+    reports = query(data_dir, "select count(*) from reports where is_current = 1")[0][0]
+    assert reports == len([r for r in world.manifest["reports"] if r["portal_id"] == "zhongning"])
+    with write_lock(data_dir, "load"):
+        locked = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert locked.returncode == 3 and "ogi load (pid" in locked.stderr
+    status = json.loads(subprocess.run([sys.executable, "-m", "ogi.cli", "status", "--data", str(data_dir), "--json"],
+                                       cwd=REPO, capture_output=True, text=True, timeout=60).stdout)
+    runs = status["last_runs"]
+    assert (runs["update"]["status"], runs["update"]["exit_code"]) == ("locked", 3)
+    assert (runs["load"]["status"], runs["crawl"]["status"]) == ("ok", "finished")
