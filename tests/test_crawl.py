@@ -239,6 +239,7 @@ FAULT_PATHS = {
     "/faults/rs.html": "blocked",
     "/faults/jsl.html": "blocked",
     "/faults/gzip-challenge.html": "blocked",  # a 200 challenge page, gzipped: only readable decoded
+    "/faults/" + "long" * 2200 + ".html": "url_too_long",  # an 8 KB URL: an errors row, never a silent drop
 }
 
 

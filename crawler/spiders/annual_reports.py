@@ -84,6 +84,12 @@ class AnnualReportsSpider(scrapy.Spider):
         if key in self.requested:
             return None
         self.requested.add(key)
+        too_long = self.settings.getint("URLLENGTH_LIMIT", 2083)
+        if too_long and len(url) > too_long:  # Scrapy would drop it with a log line: record it
+            self.ledger.error(scrapy.Request(url, meta={"ogi_portal": portal_id}), "url_too_long",
+                              f"a URL of {len(url)} characters (URLLENGTH_LIMIT={too_long}): not fetched;"
+                              f" linked from {referrer}")
+            return None
         limit = self.settings.getint("OGI_MAX_PAGES_PER_PORTAL", 2000)
         if self.budget[portal_id] >= limit:
             if self.budget[portal_id] == limit:
