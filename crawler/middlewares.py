@@ -225,12 +225,17 @@ class WarcArchiveMiddleware:
 
 class RetryAfterMiddleware(RetryMiddleware):
     """Retry as Scrapy does; for 429/503 first wait what `Retry-After` asks (capped by
-    OGI_RETRY_AFTER_MAX seconds) and slow the host's download slot to match."""
+    OGI_RETRY_AFTER_MAX seconds) and slow the host's download slot to match — for that
+    long only: then the slot's own delay returns (one 429 must not slow a portal for the
+    rest of the run)."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, clock=None):
         super().__init__(settings)
         self.max_wait = settings.getfloat("OGI_RETRY_AFTER_MAX", 300.0)
         self.crawler = None
+        self.clock = clock  # twisted's reactor unless a test gives a task.Clock
+        self._normal: dict[str, float] = {}  # slot -> its delay before a Retry-After
+        self._until: dict[str, float] = {}  # slot -> when the longest Retry-After ends
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -249,15 +254,38 @@ class RetryAfterMiddleware(RetryMiddleware):
                 await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
         return super().process_response(request, response)
 
-    def _slow_slot(self, request, wait: float) -> None:
+    def _clock(self):
+        if self.clock is None:
+            from twisted.internet import reactor
+
+            self.clock = reactor
+        return self.clock
+
+    def _slots(self) -> dict:
         try:
-            downloader = self.crawler.engine.downloader
-            key = request.meta.get("download_slot")
-            if key in downloader.slots:
-                slot = downloader.slots[key]
-                slot.delay = max(slot.delay, wait)
+            return self.crawler.engine.downloader.slots
         except AttributeError:  # engine gone (shutting down): nothing to slow
-            pass
+            return {}
+
+    def _slow_slot(self, request, wait: float) -> None:
+        key = request.meta.get("download_slot")
+        slot = self._slots().get(key)
+        if slot is None:
+            return
+        clock = self._clock()
+        self._normal.setdefault(key, slot.delay)
+        slot.delay = max(slot.delay, wait)
+        self._until[key] = max(self._until.get(key, 0.0), clock.seconds() + wait)
+        clock.callLater(wait, self._restore_slot, key)
+
+    def _restore_slot(self, key: str) -> None:
+        if self._clock().seconds() < self._until.get(key, 0.0):
+            return  # a later Retry-After on this host still runs
+        self._until.pop(key, None)
+        normal = self._normal.pop(key, None)
+        slot = self._slots().get(key)
+        if slot is not None and normal is not None:
+            slot.delay = normal
 
 
 def retry_after_seconds(value) -> float | None:

@@ -381,3 +381,26 @@ def test_ucap_json_answer_plans_the_remaining_pages():
     result = family_for("ucap").parse_list(page(url, answer))
     assert [l.url for l in result.reports] == ["http://127.0.0.1:9/hyxrmzfz/zfznbmic/202401/" + "a" * 32 + ".shtml"]
     assert [l.url.rsplit("page=", 1)[1] for l in result.next_pages] == ["2", "3"]
+
+
+def test_retry_after_slows_the_host_for_as_long_as_it_says_then_its_pace_returns():
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+    from twisted.internet import task
+
+    from crawler.middlewares import RetryAfterMiddleware
+
+    clock = task.Clock()
+    middleware = RetryAfterMiddleware(Settings({"OGI_RETRY_AFTER_MAX": 300}), clock=clock)
+    slot = SimpleNamespace(delay=0.5)
+    middleware.crawler = SimpleNamespace(engine=SimpleNamespace(downloader=SimpleNamespace(slots={"h:1": slot})))
+    request = Request("http://h:1/x", meta={"download_slot": "h:1"})
+    middleware._slow_slot(request, 30)
+    assert slot.delay == 30
+    clock.advance(10)
+    middleware._slow_slot(request, 40)  # a second 429 while the first holds: the longer one wins
+    clock.advance(25)
+    assert slot.delay == 40
+    clock.advance(20)
+    assert slot.delay == 0.5
