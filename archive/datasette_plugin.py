@@ -22,7 +22,9 @@ May touch: reads the archive database Datasette opened, the WARC files beside it
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import sqlite3
 from pathlib import Path
 
 from datasette import hookimpl
@@ -55,12 +57,19 @@ def _has_bigram_index(conn) -> bool:
 # cache: a search matching half of 100,000 reports visits tens of thousands of pages per
 # query, and copying them in halved its speed. SQLite caps this at its compile-time limit.
 MMAP_BYTES = 1 << 32
+# What one value or one statement may be on a served connection: the longest section text
+# is tens of KB, so 4 MB refuses randomblob(3e8), zeroblob(1e9), printf('%.*c', 5e8, …) and a
+# group_concat of every section with "string or blob too big" before memory is spent.
+SERVED_LIMITS = {sqlite3.SQLITE_LIMIT_LENGTH: 4_000_000, sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+                 sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50, sqlite3.SQLITE_LIMIT_ATTACHED: 0}
 
 
 @hookimpl(trylast=True)
 def prepare_connection(conn, database, datasette):
     # trylast: run after Datasette's own prepare_connection, which registers escape_fts.
     conn.execute(f"pragma mmap_size = {MMAP_BYTES}")
+    for limit, value in SERVED_LIMITS.items():
+        conn.setlimit(limit, value)
     conn.create_function("bigram_query", 1, fts_query, deterministic=True)
     if _has_bigram_index(conn):
         conn.create_function("escape_fts", 1, fts_query, deterministic=True)
@@ -175,9 +184,23 @@ def shown_copy(payload: bytes) -> tuple[bytes, bool]:
     return shown, bool(count)
 
 
+async def health(datasette, request):
+    """`/-/health`: the server answers and its database reads (for a supervisor or monitor)."""
+    database = _archive_database(datasette)
+    if database is None:
+        return Response.json({"ok": False, "reason": "no archive database"}, status=503)
+    try:
+        reports = (await database.execute("select count(*) from reports where is_current = 1")).rows[0][0]
+    except Exception as exc:  # noqa: BLE001 - any failure to read is "not healthy", said why
+        return Response.json({"ok": False, "reason": f"{type(exc).__name__}: {exc}"}, status=503)
+    snapshot = getattr(datasette, "ogi_snapshot", None)
+    return Response.json({"ok": True, "current_reports": reports, "pid": os.getpid(),
+                          "snapshot": Path(snapshot).parent.name if snapshot else None})
+
+
 @hookimpl
 def register_routes():
-    return [(r"^" + ARCHIVE_PATH + r"(?P<capture_id>\d+)$", archived_original)]
+    return [(r"^" + ARCHIVE_PATH + r"(?P<capture_id>\d+)$", archived_original), (r"^/-/health$", health)]
 
 
 class OneScanFacet(ColumnFacet):

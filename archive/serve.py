@@ -126,9 +126,47 @@ def view_names(db_path: Path) -> set[str]:
 
 
 def serve(data_dir: Path, port: int = 8001, host: str = "127.0.0.1") -> None:
-    """Run Datasette on DIR/ogi.db until interrupted."""
+    """Run Datasette on the current snapshot until interrupted (one process)."""
     import uvicorn
 
     datasette = build_datasette(data_dir)
-    print(f"Serving {Path(data_dir) / 'ogi.db'} at http://{host}:{port}/", flush=True)
+    print(f"Serving {datasette.ogi_snapshot} at http://{host}:{port}/", flush=True)
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+
+
+RESTART_BACKOFF = (1, 2, 5, 10, 30)  # seconds before restarts 1, 2, 3…; reset after a minute up
+
+
+def supervise(child: list[str], echo=print) -> int:
+    """Run `child` (the one-process server) and start it again whenever it dies — killed
+    by the OOM killer or a signal, or crashed — until this process is told to stop
+    (SIGTERM/SIGINT), which stops the child too. Returns the exit code to end with."""
+    import signal
+    import subprocess
+    import time
+
+    stopping = {"signal": None}
+    process = None
+
+    def stop(signum, _frame):
+        stopping["signal"] = signum
+        if process is not None and process.poll() is None:
+            process.terminate()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    restarts = 0
+    while True:
+        started = time.monotonic()
+        process = subprocess.Popen(child)
+        code = process.wait()
+        if stopping["signal"] is not None:
+            return 0
+        if time.monotonic() - started > 60:
+            restarts = 0
+        wait = RESTART_BACKOFF[min(restarts, len(RESTART_BACKOFF) - 1)]
+        echo(f"ogi serve: the server exited with {code}; starting it again in {wait} s")
+        restarts += 1
+        time.sleep(wait)
+        if stopping["signal"] is not None:
+            return 0

@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from posixpath import splitext
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from parsers import sniff
 
@@ -78,6 +78,24 @@ def kind_of_url(url: str, content_type: str | None) -> str:
     if is_detail_url(url):
         return "report"
     return "other"
+
+
+def canonical_url(url: str) -> str:
+    """The URL a page is known by, as Heritrix canonicalizes before dedup: no fragment, the
+    host in lower case without its default port, no session id (`;jsessionid=…` or a
+    session query parameter, `session_params`). The rest, query order included, is kept:
+    some CMSs answer differently to a reordered query."""
+    parts = urlsplit(url.split("#", 1)[0])
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
+    names = tuple(rules()["session_params"])
+    path = re.sub(r";(?:" + "|".join(names) + r")=[^/?#]*", "", parts.path, flags=re.I)
+    query = "&".join(pair for pair in parts.query.split("&")
+                     if pair and not pair.split("=", 1)[0].lower().startswith(names))
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
 
 
 def is_detail_url(url: str) -> bool:

@@ -266,13 +266,22 @@ def reindex(data_dir: Path, registry: Path | None, wait: float) -> None:
 @DATA_OPTION
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-def serve(data_dir: Path, port: int, host: str) -> None:
-    """Publish DIR/ogi.db with Datasette, read-only."""
+@click.option("--no-supervise", is_flag=True, hidden=True, help="Be the server process itself (the supervisor's child).")
+def serve(data_dir: Path, port: int, host: str, no_supervise: bool) -> None:
+    """Publish the archive with Datasette, read-only: the current snapshot of DIR/ogi.db,
+    each newer one from the next request on; the server is started again if it dies;
+    /-/health answers {"ok": …}."""
     from archive.serve import serve as run_serve
+    from archive.serve import supervise
 
     if not (data_dir / "ogi.db").exists():
         raise click.ClickException(f"{data_dir / 'ogi.db'} does not exist: run `ogi crawl` and `ogi load` first")
-    run_serve(data_dir, port=port, host=host)
+    if no_supervise:
+        run_serve(data_dir, port=port, host=host)
+        return
+    child = [sys.executable, "-m", "ogi.cli", "serve", "--data", str(data_dir), "--port", str(port), "--host", host,
+             "--no-supervise"]
+    sys.exit(supervise(child, echo=lambda line: click.echo(line, err=True)))
 
 
 @main.command()

@@ -9,6 +9,8 @@ Pure data; the builders at the bottom import their format module lazily.
 
 from __future__ import annotations
 
+import io
+
 from dataclasses import dataclass, field
 
 
@@ -54,6 +56,28 @@ class Document:
 
 
 _PARSERS_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+# Bounds on what one file may cost to read: a report is a few pages and a few MB; a zip
+# bomb or a 2,000-page PDF is refused with its reason in seconds, not read into gigabytes.
+MAX_UNZIPPED_BYTES = 200_000_000
+MAX_PDF_PAGES = 300
+
+
+def oversized_zip(data: bytes) -> str | None:
+    """Why a zip container (DOCX, XLSX, OFD) must not be opened: it declares more than
+    MAX_UNZIPPED_BYTES inside. None when it is within bounds or not a readable zip (the
+    format's reader then says what is wrong)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    if declared > MAX_UNZIPPED_BYTES:
+        return (f"decompresses to {declared:,} bytes from {len(data):,} (more than {MAX_UNZIPPED_BYTES:,}):"
+                " not read")
+    return None
 
 
 def raised_by_input(error: BaseException) -> bool:

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import io
 
-from parsers.document import Cell, Document, Heading, Paragraph, Table, raised_by_input
+from parsers.document import Cell, Document, Heading, Paragraph, Table, oversized_zip, raised_by_input
 from parsers.labels import clean_text
 
 
 def document_from_docx(data: bytes) -> Document:
     document = Document()
+    too_large = oversized_zip(data)
+    if too_large:
+        document.failed = True
+        document.problems.append(f"DOCX {too_large}")
+        return document
     try:
         import docx
         from docx.table import Table as DocxTable

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 
-from parsers.document import Cell, Document, Paragraph, Table, raised_by_input
+from parsers.document import MAX_PDF_PAGES, Cell, Document, Paragraph, Table, raised_by_input
 from parsers.labels import clean_text
 
 SCANNED_CHARS_PER_PAGE = 50
@@ -78,9 +78,27 @@ def _is_scanned(page) -> bool:
     return len(page.chars) < SCANNED_CHARS_PER_PAGE and bool(page.images)
 
 
+def page_count(data: bytes) -> int | None:
+    """The page count from the PDF's page tree (pypdfium2: milliseconds, no layout), or
+    None when it cannot be opened."""
+    try:
+        import pypdfium2
+
+        pdf = pypdfium2.PdfDocument(data)
+    except Exception:  # noqa: BLE001 - broken or encrypted: the full reader says why
+        return None
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
 def scanned_pages(data: bytes) -> list[int]:
     """Pages (0-based) that are scans: what OCR must read. Empty for a PDF that cannot be
-    opened (document_from_pdf says why)."""
+    opened, or is too long to read (document_from_pdf says why)."""
+    count = page_count(data)
+    if count is not None and count > MAX_PDF_PAGES:
+        return []
     try:
         import pdfplumber
 
@@ -108,6 +126,11 @@ def document_from_pdf(data: bytes, ocr: dict | bytes | None = None) -> Document:
         from pdfminer.pdfdocument import PDFPasswordIncorrect
 
         ocr_pages = _ocr_pages(ocr)
+        count = page_count(data)
+        if count is not None and count > MAX_PDF_PAGES:
+            document.failed = True
+            document.problems.append(f"PDF of {count} pages (more than {MAX_PDF_PAGES}): not read")
+            return document
         try:
             pdf = pdfplumber.open(io.BytesIO(data))
         except PDFPasswordIncorrect:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time
 
-from parsers.document import Cell, Document, Paragraph, Table, raised_by_input
+from parsers.document import Cell, Document, Paragraph, Table, oversized_zip, raised_by_input
 from parsers.labels import clean_text
 from parsers.sections import section_number
 
@@ -68,6 +68,11 @@ def document_from_sheet(data: bytes) -> Document:
     from python_calamine import CalamineError, CalamineWorkbook
 
     document = Document()
+    too_large = oversized_zip(data)  # .xlsx is a zip; .xls/.et are OLE files, read as they are
+    if too_large:
+        document.failed = True
+        document.problems.append(f"spreadsheet {too_large}")
+        return document
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         for name in workbook.sheet_names:

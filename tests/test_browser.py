@@ -39,11 +39,13 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def datasette_on(data_dir: Path):
-    """`ogi serve` on a free port; yields its base URL."""
+def datasette_on(data_dir: Path, process: dict | None = None):
+    """`ogi serve` on a free port; yields its base URL (`process["pid"]`: the server's pid)."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "ogi.cli", "serve", "--data", str(data_dir), "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if process is not None:
+        process["pid"] = server.pid
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -242,3 +244,74 @@ def test_readers_see_only_whole_states_through_a_rebuild_and_the_next_load_witho
         after = httpx.get(f"{base}/ogi.json?sql={sql}&_shape=array", timeout=10).json()[0]["n"]
         assert after == expected + 1
         assert httpx.get(f"{base}/ogi/reports.json?_size=1", timeout=10).json()["filtered_table_rows_count"] == expected + 1
+
+
+ABUSE = {
+    "zeroblob": "select zeroblob(1000000000)",
+    "randomblob": "select randomblob(300000000)",
+    "printf": "select length(printf('%.*c', 500000000, 'x'))",
+    "cross join": "select count(*) from report_cells a, report_cells b, report_cells c",
+    "recursive cte": "with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r",
+    "group_concat of every section": (
+        "select length(group_concat(coalesce(section_1, '') || coalesce(section_2, '') || coalesce(section_3, '')"
+        " || coalesce(section_4, '') || coalesce(section_5, '') || coalesce(section_6, ''), ''))"
+        " from reports, (with recursive r(n) as (select 1 union all select n + 1 from r limit 5000) select n from r)"),
+}
+
+
+def peak_rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_no_single_query_kills_or_starves_the_server(tmp_path):
+    """Each abusive query ends in an error, the server's peak memory stays under 1 GB, a
+    second reader is answered in under a second meanwhile, and /-/health says ok after."""
+    import threading
+
+    archive = ArchiveBuilder(tmp_path / "data")
+    for spec in sample_specs(6, seed=9):
+        archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load(convert=False)
+    process = {}
+    with datasette_on(archive.data_dir, process) as base:
+        for name, sql in ABUSE.items():
+            slowest, done = [], threading.Event()
+
+            def read_meanwhile():
+                with httpx.Client(timeout=10) as client:
+                    while not done.is_set():
+                        started = time.monotonic()
+                        assert client.get(f"{base}/ogi.json?sql={quote('select count(*) from reports')}").status_code == 200
+                        slowest.append(time.monotonic() - started)
+                        time.sleep(0.05)
+
+            reader = threading.Thread(target=read_meanwhile)
+            reader.start()
+            abusive = httpx.get(f"{base}/ogi.json?sql={quote(sql)}", timeout=60)
+            done.set()
+            reader.join()
+            if name == "printf":  # SQLite gives NULL for a string over the length limit
+                assert abusive.status_code >= 400 or abusive.json()["rows"] == [[None]], abusive.text[:200]
+            else:
+                assert abusive.status_code >= 400, (name, abusive.text[:200])
+            assert slowest and max(slowest) < 1.0, (name, max(slowest))
+        health = httpx.get(f"{base}/-/health", timeout=10)
+        assert health.status_code == 200 and health.json()["ok"] is True and health.json()["current_reports"] == 6
+        server = health.json()["pid"]  # the supervisor's child: the process that served the queries
+        assert server != process["pid"] and peak_rss_bytes(server) < 1 << 30
+
+        os.kill(server, 9)  # dies anyway (the OOM killer, a bug): the supervisor starts it again
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                again = httpx.get(f"{base}/-/health", timeout=2)
+                if again.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server was not started again"
+            time.sleep(0.3)
+        assert again.json()["ok"] is True and again.json()["pid"] != server

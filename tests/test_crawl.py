@@ -554,3 +554,21 @@ def test_update_crawls_and_loads_under_one_lock_and_status_shows_each_run(world,
     runs = status["last_runs"]
     assert (runs["update"]["status"], runs["update"]["exit_code"]) == ("locked", 3)
     assert (runs["load"]["status"], runs["crawl"]["status"]) == ("ok", "finished")
+
+
+def test_session_id_variants_of_one_report_are_one_capture(world, tmp_path):
+    """Heritrix-style canonicalization before dedup: 40 `;jsessionid=` links, one report."""
+    report = next(r for r in world.manifest["reports"] if r["portal_id"] == "zhongning" and r["delivery"] == "html")
+    links = "".join(f'<li><a href="{report["detail_path"]};jsessionid={n:032X}#p{n}">{report["title"]}</a></li>'
+                    for n in range(40))
+    page = f"<html><body><ul>{links}</ul></body></html>".encode()
+    world.add_route("zhongning", "/sessions/index.html", lambda request: request.send_body(200, page, "text/html; charset=utf-8"))
+    registry = [dict(e, start_urls=[url_of(world, "zhongning", "/sessions/index.html")])
+                for e in world.registry() if e["id"] == "zhongning"]
+    data_dir = tmp_path / "data"
+    try:
+        summary_of(run_crawl(data_dir, registry, "OGI_RECHECK_UNLINKED=false"))
+    finally:
+        world.remove_route("zhongning", "/sessions/index.html")
+    reports = query(data_dir, "select url from captures where kind = 'report'")
+    assert reports == [(url_of(world, "zhongning", report["detail_path"]),)]

@@ -404,3 +404,12 @@ def test_retry_after_slows_the_host_for_as_long_as_it_says_then_its_pace_returns
     assert slot.delay == 40
     clock.advance(20)
     assert slot.delay == 0.5
+
+
+@pytest.mark.parametrize("url, canonical", [
+    ("http://WWW.Example.gov.cn:80/a/t20240101_1.html;jsessionid=ABC123#top", "http://www.example.gov.cn/a/t20240101_1.html"),
+    ("https://h.gov.cn:443/list.jsp?PAGENUM=2&JSESSIONID=x&wbtreeid=7", "https://h.gov.cn/list.jsp?PAGENUM=2&wbtreeid=7"),
+    ("http://127.0.0.1:8999/x/index.html?PHPSESSID=1&page=2", "http://127.0.0.1:8999/x/index.html?page=2"),
+    ("http://h.gov.cn/a.html?sid=3&b=1", "http://h.gov.cn/a.html?sid=3&b=1")])  # a site id is not a session
+def test_urls_are_canonical_before_dedup_and_identity(url, canonical):
+    assert linkrules.canonical_url(url) == canonical

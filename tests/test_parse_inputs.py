@@ -254,3 +254,50 @@ def test_a_pre_2020_report_keeps_its_text_and_leaves_the_2021_tables_null_with_t
     assert all(cell.value is None and "pre-2020" in cell.reason for cell in report.cells if cell.table != "legacy")
     assert report.legacy["active_disclosed"] == 240 and report.legacy["applications_received"] is None
     assert all(check.rule == "timeliness" for check in report.checks)
+
+
+# -- bounded: a hostile file ends as a failed report with its reason, in seconds -----------
+def _ogi_parse_bounded(path):
+    """`ogi parse FILE --json` in a child: (its exit code and error line, seconds, the
+    child's peak RSS in bytes)."""
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "ogi.cli", "parse", str(path), "--json"],
+                            capture_output=True, text=True, timeout=120)
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return (result.returncode, result.stderr.strip()), seconds, peak
+
+
+def test_a_docx_zip_bomb_is_a_failed_report_in_seconds(tmp_path):
+    import zipfile
+
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            chunk = b"<w:t>" + b"0" * 10_000_000
+            for _ in range(100):  # 1 GB inside, about 1 MB on disk
+                member.write(chunk)
+    assert bomb.stat().st_size < 5_000_000
+    (code, said), seconds, peak = _ogi_parse_bounded(bomb)
+    assert code == 2 and "not a report: DOCX decompresses to 1,000,000," in said
+    assert seconds < 30 and peak < 1 << 30
+
+
+def test_a_two_thousand_page_pdf_is_a_failed_report_in_seconds(tmp_path):
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument.new()
+    for _ in range(2000):
+        pdf.new_page(595, 842)
+    path = tmp_path / "long.pdf"
+    pdf.save(str(path))
+    pdf.close()
+    (code, said), seconds, peak = _ogi_parse_bounded(path)
+    assert code == 2 and said.endswith("not a report: PDF of 2000 pages (more than 300): not read")
+    assert seconds < 30 and peak < 1 << 30

@@ -78,6 +78,7 @@ class AnnualReportsSpider(scrapy.Spider):
     def make(self, portal_id, url, kind, depth, callback, referrer=None, link_text=None,
              method="GET", formdata=None, dont_filter=False, root=None):
         portal = self.portal(portal_id)
+        url = linkrules.canonical_url(url)  # one page, one identity: no session ids, no fragment
         if not on_portal(portal, url):
             return None
         key = (method, url, tuple(sorted(formdata or ())))
