@@ -35,8 +35,12 @@ WAIT_OPTION = click.option(
 
 
 @contextmanager
-def exit_3_when_locked(command: str):
-    """Exit 3 with the holder named when another ogi command is writing the archive."""
+def exiting_on_archive_errors(command: str):
+    """Exit 3 with the holder named when another ogi command is writing the archive; exit 1
+    with the reason when the disk fails under it (full, read-only): what was written stays,
+    and the next run goes on from there."""
+    import sqlite3
+
     from archive.lock import ArchiveLocked
 
     try:
@@ -44,6 +48,10 @@ def exit_3_when_locked(command: str):
     except ArchiveLocked as locked:
         click.echo(f"ogi {command}: {locked}", err=True)
         sys.exit(3)
+    except (OSError, sqlite3.OperationalError) as storage:
+        click.echo(f"ogi {command}: stopped, the archive's disk failed: {type(storage).__name__}: {storage}."
+                   " Nothing archived is lost; run it again once there is space (or the disk is writable).", err=True)
+        sys.exit(1)
 
 
 @click.group()
@@ -84,17 +92,15 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     """
     from archive.captures import ArchiveIndexMissing
     from crawler.distributed import DistributedConfigError
-    from crawler.run import CrawlLocked, one_line
+    from crawler.run import one_line
     from crawler.run import crawl as run_crawl
 
     entries, settings = crawl_inputs(registry, portal_ids, local, overrides)
-    try:
-        summary = run_crawl(data_dir, registry=entries, settings=settings)
-    except CrawlLocked as locked:
-        click.echo(f"ogi crawl: {locked}", err=True)
-        sys.exit(3)
-    except (ArchiveIndexMissing, DistributedConfigError) as refused:
-        raise click.ClickException(str(refused)) from None
+    with exiting_on_archive_errors("crawl"):
+        try:
+            summary = run_crawl(data_dir, registry=entries, settings=settings)
+        except (ArchiveIndexMissing, DistributedConfigError) as refused:
+            raise click.ClickException(str(refused)) from None
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else one_line(summary))
     sys.exit(0 if summary.get("status") == "finished" else 1)
 
@@ -145,7 +151,7 @@ def update(data_dir: Path, registry: Path | None, portal_ids, local: bool, overr
     from crawler.run import update as run_update
 
     entries, settings = crawl_inputs(registry, portal_ids, local, overrides)
-    with exit_3_when_locked("update"):
+    with exiting_on_archive_errors("update"):
         try:
             result = run_update(data_dir, entries, settings, wait=wait, convert=not no_convert, ocr_threads=ocr_threads)
         except (ArchiveIndexMissing, DistributedConfigError) as refused:
@@ -225,7 +231,7 @@ def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int, conv
 
     if not (data_dir / "ogi.db").exists() and not (data_dir / "warc").exists():
         raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
-    with exit_3_when_locked("load"):
+    with exiting_on_archive_errors("load"):
         summary = load_archive(data_dir, rebuild=rebuild, convert=not no_convert, ocr_threads=ocr_threads,
                                time_limit=convert_time_limit, wait=wait)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
@@ -250,7 +256,7 @@ def reindex(data_dir: Path, registry: Path | None, wait: float) -> None:
 
     if not (data_dir / "warc").is_dir():
         raise click.ClickException(f"{data_dir / 'warc'} does not exist: nothing to reindex")
-    with exit_3_when_locked("reindex"):
+    with exiting_on_archive_errors("reindex"):
         summary = reindex_warcs(data_dir, load_registry(registry) if registry else None,
                                 kind_of=kind_of_url, portal_of=portal_for_url, wait=wait)
     unreadable = summary.pop("unreadable", [])

@@ -435,3 +435,43 @@ def test_a_load_that_fails_midway_is_completed_by_the_next_with_nothing_missing(
     second = load_archive(archive.data_dir, convert=False)
     assert (second["captures"], second["not_loaded"]) == (1, 0)
     assert report_rows(archive) == report_rows(reference)
+
+
+def test_a_load_on_a_full_disk_stops_with_its_reason_and_the_next_one_loses_nothing(tmp_path):
+    """On a small filesystem of its own (tmpfs), filled up before the load."""
+    import hashlib
+    import os
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (not root): the full-disk test needs its own small filesystem")
+    try:
+        archive = ArchiveBuilder(mount / "data")
+        reference = ArchiveBuilder(tmp_path / "reference")
+        for builder in (archive, reference):
+            for spec in sample_specs(6):
+                builder.capture(spec.portal_id, url_of(spec), report_page(spec))
+        archive.db.conn.close()
+        reference.load(convert=False)
+        warcs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (mount / "data" / "warc").glob("*.warc.gz")}
+        with open(mount / "filler", "wb") as filler:
+            try:
+                while True:
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+            except OSError:
+                pass
+        os.truncate(mount / "filler", os.path.getsize(mount / "filler") - 30000)
+        full = ogi_load(mount / "data")
+        assert full.returncode == 1 and "stopped, the archive's disk failed" in full.stderr
+        assert "Traceback" not in full.stderr
+        os.unlink(mount / "filler")
+        assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in (mount / "data" / "warc").glob("*.warc.gz")} == warcs  # byte for byte
+        again = ogi_load(mount / "data")
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert report_rows(archive) == report_rows(reference)
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
