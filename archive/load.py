@@ -16,9 +16,12 @@ How captures become reports (one row per report *version*):
   year, an attachment joins the report of the page that links it (captures.referrer),
   anything else is keyed by its URL.
 - A capture of a URL the current version already holds with the same payload is only
-  another sighting (report_sources.sightings and last_seen). A different payload at that URL, or a new
-  URL of the same form (html/pdf/...) for the same report_key, is a new version; the old
-  one stays with is_current = 0.
+  another sighting (report_sources.sightings and last_seen). A different payload at that
+  URL is a new version of its document; the old one stays with is_current = 0. A new URL
+  of the same form (html/pdf/...) for a report_key is another *document* (reports.document),
+  current beside the first and listed in conflicting_reports: which came first is crawl
+  order, not evidence that one replaces the other (one that does not parse is kept in the
+  history instead, never current over a parsed one).
 - The version's fields and cells come from its primary source: the best-parsed form.
 - Every report page and attachment the crawler archived is a report: one the parser reads
   nothing from (a scanned PDF, a .wps, a page a script fills in) or whose parse raises is
@@ -232,8 +235,10 @@ def _current_by_url(conn: sqlite3.Connection, url: str | None) -> sqlite3.Row | 
                 " where s.url = ? and r.is_current = 1 order by r.id desc limit 1", (url,))
 
 
-def _current_by_key(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
-    return _one(conn, "select * from reports where report_key = ? and is_current = 1", (key,))
+def _currents_by_key(conn: sqlite3.Connection, key: str) -> list[sqlite3.Row]:
+    """The current version of each document of a report_key, in document order (usually one)."""
+    return conn.execute("select * from reports where report_key = ? and is_current = 1 order by document, id",
+                        (key,)).fetchall()
 
 
 class UnreadableRecord(Exception):
@@ -251,7 +256,8 @@ class Loader:
         self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
                         "unchanged": 0, "errors": 0,
                         "cells": 0, "gone": 0, "conversions_made": 0, "conversions_reused": 0,
-                        "conversions_failed": 0, "kept_not_current": 0, "not_loaded": 0}
+                        "conversions_failed": 0, "kept_not_current": 0, "not_loaded": 0,
+                        "conflicting_documents": 0}
 
     # one capture ---------------------------------------------------------------------
     def load_capture(self, capture: sqlite3.Row) -> str:
@@ -287,21 +293,30 @@ class Loader:
             if page_report and (key is None or key == page_report["report_key"]
                                 or page_report["report_key"].startswith("url:")
                                 or page_report["status"] == "failed"):
-                if key and page_report["report_key"] != key and not _current_by_key(conn, key):
+                if key and page_report["report_key"] != key and not _currents_by_key(conn, key):
                     conn.execute("update reports set report_key = ? where report_key = ?",
                                  (key, page_report["report_key"]))
                 return self.another_form(page_report["id"], row, parsed, capture)
 
         key = key or f"url:{capture['url']}"
-        current = _current_by_key(conn, key)
-        if current is None:
+        currents = _currents_by_key(conn, key)
+        if not currents:
             self.summary["new_reports"] += 1
             return self.new_version(None, {**row, "report_key": key}, parsed, capture)
-        same_form = _one(conn, "select 1 from report_sources where report_id = ? and form = ?",
-                         (current["id"], form))
-        if same_form:  # republished at a new URL: the report changed
-            return self.new_version(current, row, parsed, capture)
-        return self.another_form(current["id"], row, parsed, capture)
+        same_form = [c for c in currents if _one(conn, "select 1 from report_sources where report_id = ? and form = ?",
+                                                 (c["id"], form))]
+        if not same_form:  # the same report in another form: one more source
+            return self.another_form(currents[0]["id"], row, parsed, capture)
+        if parsed.status == "failed" and any(c["status"] != "failed" for c in same_form):
+            # a page that does not parse, at a new URL (a list copy linked like a report):
+            # kept in the history of the document it names, never a current one of its own
+            return self.new_version(next(c for c in same_form if c["status"] != "failed"), row, parsed, capture)
+        # Another document of the same form, live beside the first: not a version of it
+        # (which one came first is only crawl order). Both are current; conflicting_reports
+        # shows them side by side.
+        self.summary["new_reports"] += 1
+        self.summary["conflicting_documents"] += 1
+        return self.new_version(None, {**row, "report_key": key}, parsed, capture)
 
     def new_version(self, previous: sqlite3.Row | None, row: dict, parsed: ParsedCapture,
                     capture: sqlite3.Row) -> str:
@@ -309,10 +324,11 @@ class Loader:
         row = dict(row)
         current = 1
         if previous is None:
-            row.update(version=1)
+            row.update(version=1, document=capture["url"])
         else:
-            last = _one(conn, "select max(version) from reports where report_key = ?", (previous["report_key"],))[0]
-            row.update(report_key=previous["report_key"], version=last + 1)
+            last = _one(conn, "select max(version) from reports where report_key = ? and document is ?",
+                        (previous["report_key"], previous["document"]))[0]
+            row.update(report_key=previous["report_key"], document=previous["document"], version=last + 1)
             if parsed.status == "failed" and previous["status"] != "failed":
                 # A page that did not parse (a list copy linked like a report, an error
                 # page served with 200) is kept and listed, never shown instead of a report.
@@ -323,7 +339,8 @@ class Loader:
                 row["problems"] = json.dumps(problems, ensure_ascii=False)
                 self.summary["kept_not_current"] += 1
             else:
-                conn.execute("update reports set is_current = 0 where report_key = ?", (previous["report_key"],))
+                conn.execute("update reports set is_current = 0 where report_key = ? and document is ?",
+                             (previous["report_key"], previous["document"]))
                 self.summary["new_versions"] += 1
         row.update(is_current=current, first_seen=capture["fetched_at"], last_seen=capture["fetched_at"])
         report_id = _insert_report(conn, row)

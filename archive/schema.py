@@ -430,3 +430,17 @@ def _command_runs(db: sqlite_utils.Database) -> None:
         pk="id",
     )
     db["command_runs"].create_index(["command", "id"])
+
+
+@migration("0009_report_documents")
+def _report_documents(db: sqlite_utils.Database) -> None:
+    """reports.document: which document of its report_key a version belongs to (the URL of
+    the document's first version). Versions are one document changing (same URL, or a
+    file at a new URL when no document of that form still stands); two different documents
+    live at once for one agency and year are two documents, both current, side by side in
+    the conflicting_reports view, whatever order their captures load in."""
+    db.execute("alter table reports add column document text")
+    db.execute("update reports set document = (select r1.source_url from reports r1"
+               " where r1.report_key = reports.report_key order by r1.version limit 1)")
+    db.execute("drop index if exists idx_reports_report_key_version")
+    db["reports"].create_index(["report_key", "document", "version"], unique=True)

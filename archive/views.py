@@ -80,15 +80,31 @@ where r.is_current = 1
 """
 
 
+# Two different documents live at once for one agency and year (two URLs, neither a
+# version of the other): both are current; this lists them side by side.
+CONFLICTING_REPORTS_SQL = f"""
+create view conflicting_reports as
+select
+    report_key, agency, year, id as report_id, source_url, '{ARCHIVE_PATH}' || source_capture_id as archived_url,
+    status, new_received, granted, total_processed, penalty, licensing, published, first_seen, last_seen
+from current_reports
+where gone_at is null
+  and report_key in (select report_key from current_reports where gone_at is null
+                     group by report_key having count(*) > 1)
+"""
+
+
 def fingerprint() -> str:
     """What the derived objects are made of today: schema.refresh_derived rebuilds them when it changes."""
-    made_of = json.dumps([REPORT_SUMMARY_SQL, _table3_wide_sql(), template_rows()], ensure_ascii=False)
+    made_of = json.dumps([REPORT_SUMMARY_SQL, _table3_wide_sql(), CONFLICTING_REPORTS_SQL, template_rows()],
+                         ensure_ascii=False)
     return hashlib.sha256(made_of.encode("utf-8")).hexdigest()
 
 
 def create_views(db: sqlite_utils.Database) -> None:
     """(Re)create the views (schema.refresh_derived calls this when they changed)."""
-    for name, sql in (("report_summary", REPORT_SUMMARY_SQL), ("table3_wide", _table3_wide_sql())):
+    for name, sql in (("report_summary", REPORT_SUMMARY_SQL), ("table3_wide", _table3_wide_sql()),
+                      ("conflicting_reports", CONFLICTING_REPORTS_SQL)):
         db.execute(f"drop view if exists {name}")
         db.execute(sql)
 

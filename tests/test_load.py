@@ -286,21 +286,53 @@ def test_an_unreadable_attachment_of_a_report_page_is_a_source_but_does_not_repl
     assert sources == [{"form": "html", "is_primary": 1}, {"form": "wps", "is_primary": 0}]
 
 
-def test_a_report_republished_at_a_new_url_is_a_new_version(archive):
+def test_a_second_document_for_the_same_agency_and_year_is_current_beside_the_first(archive):
+    """Two live pages, one agency and year, different numbers: neither is a version of the
+    other (which came first is crawl order). Both are current, side by side in
+    conflicting_reports, until one is gone."""
     spec = sample_specs(1)[0]
     archive.capture(spec.portal_id, url_of(spec), report_page(spec))
     archive.load()
     archive.new_run()
+    first = spec.table3["new_received"]["total"]
     spec.table3["new_received"]["natural_person"] += 1
     spec.table3["new_received"]["total"] += 1
     for key in ("table3.new_received.natural_person", "table3.new_received.total"):
         spec.printed.pop(key, None)
     archive.capture(spec.portal_id, url_of(spec, "-corrected.html"), report_page(spec))
+    summary = archive.load()
+    assert summary["conflicting_documents"] == 1
+    rows = archive.rows("select version, is_current, new_received, source_url from reports order by new_received")
+    assert [(r["version"], r["is_current"], r["new_received"]) for r in rows] == [(1, 1, first), (1, 1, first + 1)]
+    conflict = archive.rows("select source_url, new_received from conflicting_reports order by new_received")
+    assert [c["source_url"] for c in conflict] == [url_of(spec), url_of(spec, "-corrected.html")]
+    archive.gone(spec.portal_id, url_of(spec))  # the first page is taken down
     archive.load()
-    versions = archive.rows("select version, is_current, new_received, source_url from reports order by version")
-    assert [(v["version"], v["is_current"]) for v in versions] == [(1, 0), (2, 1)]
-    assert versions[1]["new_received"] == spec.table3["new_received"]["total"]
-    assert versions[1]["source_url"].endswith("-corrected.html")
+    assert archive.rows("select count(*) as n from conflicting_reports")[0]["n"] == 0
+    live = archive.rows("select new_received from report_summary where gone_at is null")
+    assert live == [{"new_received": first + 1}]
+
+
+def test_the_same_captures_in_any_order_give_the_same_current_reports(tmp_path):
+    """Two live documents of one key among other reports: captured in one order or the
+    reverse, the current set is the same (no document hides the other)."""
+    specs = sample_specs(3)
+    twin = sample_specs(3)[0]  # the same agency and year, other numbers, at another URL
+    twin.table2["penalty"] += 5
+    twin.printed.pop("table2.penalty", None)
+    captures = [(specs[0], url_of(specs[0]), report_page(specs[0])),
+                (twin, url_of(twin, "-b.html"), report_page(twin)),
+                (specs[1], url_of(specs[1]), report_page(specs[1])),
+                (specs[2], url_of(specs[2]), report_page(specs[2]))]
+    current = []
+    for order in (captures, captures[::-1]):
+        builder = ArchiveBuilder(tmp_path / f"order{len(current)}")
+        for spec, url, payload in order:
+            builder.capture(spec.portal_id, url, payload)
+        builder.load(convert=False)
+        current.append(sorted(tuple(r.values()) for r in builder.rows(
+            "select report_key, source_url, status, penalty, new_received from reports where is_current = 1")))
+    assert current[0] == current[1] and len(current[0]) == 4
 
 
 def test_report_summary_follows_every_change_to_reports(archive):
