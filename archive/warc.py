@@ -461,24 +461,61 @@ def gzip_member(path: Path, offset: int = 0) -> tuple[int | None, str | None]:
 
 
 def decode_payload(raw: bytes, content_encoding: str | None, max_decoded: int = DECODED_MAX_BYTES) -> bytes:
-    """Undo `Content-Encoding` (gzip/x-gzip, deflate, br when brotli is installed; a list
-    is undone last coding first) with warcio's decompressors, the ones its
-    content_stream() uses, reading at most `max_decoded` bytes.
+    """Undo `Content-Encoding` (gzip/x-gzip, deflate, br, zstd; a list is undone last
+    coding first), reading at most `max_decoded` bytes. gzip and deflate go through
+    warcio's decompressors, the ones its content_stream() uses; br and zstd through the
+    brotli and zstd libraries directly (warcio's br hook breaks on brotli 1.2, and it has
+    no zstd), each with an output limit, so a bomb is refused without being inflated.
 
-    Like warcio, a body labelled gzip that is not gzip at all is taken as it is (servers
-    mislabel); an unknown coding is an UndecodablePayload, never silently raw bytes.
+    Like warcio, a body labelled with a coding it is not in at all is taken as it is
+    (servers mislabel); an unknown coding is an UndecodablePayload, never silently raw bytes.
     """
     codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
     codings = [c for c in codings if c and c != "identity"]
     body = raw
     for coding in reversed(codings):
         coding = "gzip" if coding == "x-gzip" else coding
-        if coding not in BufferedReader.get_supported_decompressors():
+        if coding in STREAM_DECODERS:
+            decoded = STREAM_DECODERS[coding](body, max_decoded + 1)
+        elif coding in BufferedReader.get_supported_decompressors() and coding != "br":
+            decoded = BufferedReader(io.BytesIO(body), decomp_type=coding).read(max_decoded + 1)
+        else:
             raise UndecodablePayload(f"cannot decode Content-Encoding {coding!r} "
-                                     f"(supported: {', '.join(BufferedReader.get_supported_decompressors())})")
-        reader = BufferedReader(io.BytesIO(body), decomp_type=coding)
-        body = reader.read(max_decoded + 1)
-        if len(body) > max_decoded:
+                                     f"(supported: gzip, x-gzip, deflate, {', '.join(STREAM_DECODERS)})")
+        if len(decoded) > max_decoded:
             raise UndecodablePayload(f"{coding} payload of {len(raw)} stored bytes decodes past "
                                      f"{max_decoded} bytes (a decompression bomb?)")
+        body = decoded
     return body
+
+
+def _brotli_decoded(body: bytes, limit: int) -> bytes:
+    """At most about `limit` bytes of a brotli body (more than `limit` when it holds more);
+    the body as it is when it is not brotli at all."""
+    import brotli
+
+    decompressor = brotli.Decompressor()
+    try:
+        decoded = decompressor.process(body, output_buffer_limit=limit)
+    except brotli.error:
+        return body
+    if not decoded and not decompressor.is_finished():
+        return body  # consumed without a byte out: not brotli (a truncated one still gives its start)
+    return decoded
+
+
+def _zstd_decoded(body: bytes, limit: int) -> bytes:
+    """At most `limit` bytes of a zstd body's first frame; the body as it is when it is not
+    zstd at all."""
+    try:
+        from compression import zstd  # Python 3.14
+    except ImportError:
+        from backports import zstd
+
+    try:
+        return zstd.ZstdDecompressor().decompress(body, max_length=limit)
+    except zstd.ZstdError:
+        return body
+
+
+STREAM_DECODERS = {"br": _brotli_decoded, "zstd": _zstd_decoded}

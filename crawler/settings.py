@@ -23,9 +23,10 @@ NEWSPIDER_MODULE = "crawler.spiders"
 OGI_CONTACT_URL = os.environ.get("OGI_CONTACT_URL", "https://github.com/ogi-archive/ogi-archive")
 USER_AGENT = f"ogi-archive/0.1 (+{OGI_CONTACT_URL}; archiving government open-information annual reports)"
 ROBOTSTXT_OBEY = True
-# Only the encodings the whole chain reads back (warcio, archive.warc, the loader): Scrapy
-# would also offer br and zstd when their libraries are installed, and a brotli body then
-# failed inside the WARC step (never archived) and a zstd one was archived but never loaded.
+# Only gzip and deflate, which every WARC reader decodes (warcio's br breaks on brotli 1.2;
+# it and pywb have no zstd): Scrapy would offer br and zstd when their libraries are
+# installed. A server that sends them unasked is still archived as sent and loaded
+# (archive.warc.decode_payload reads both).
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",

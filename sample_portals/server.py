@@ -10,10 +10,11 @@ Last-Modified per file, 304 for If-None-Match / If-Modified-Since, Content-Type 
 extension (luoning's HTML is GBK served as bare `text/html`), a directory without its
 trailing slash redirects (301) to it.
 
-Opt-in (`serve_world(root, gzip=True)`): 200 bodies go out `Content-Encoding: gzip` to
-clients that accept it, as many real county portals answer; `gzip_sent` keeps the exact
-compressed bytes sent per (portal, request target), so tests can compare the archive with
-the wire. Off by default: bodies go out as stored.
+Opt-in (`serve_world(root, coding="gzip")`): 200 bodies go out `Content-Encoding: gzip` to
+clients that accept it, as many real county portals answer; "br" and "zstd" go out to every
+client, asked or not, as a misconfigured server or CDN sends them. `encoded_sent` keeps
+the exact compressed bytes sent per (portal, request target), so tests can compare the
+archive with the wire. Off by default: bodies go out as stored.
 """
 
 from __future__ import annotations
@@ -30,6 +31,24 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from .generate import PAGE_SIZE, UCAP_SEARCH, WAS5_CHANNEL, WAS5_PATH, file_for, hanweb_datastore
+
+
+def _brotli(body: bytes) -> bytes:
+    import brotli
+
+    return brotli.compress(body, quality=5)  # on-the-fly quality (11, the default, takes seconds a MB)
+
+
+def _zstd(body: bytes) -> bytes:
+    try:
+        from compression import zstd  # Python 3.14
+    except ImportError:
+        from backports import zstd
+    return zstd.compress(body)
+
+
+# mtime 0: the same page compresses the same
+ENCODERS = {"gzip": lambda body: gzip_codec.compress(body, mtime=0), "br": _brotli, "zstd": _zstd}
 
 DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 CONTENT_TYPES = {
@@ -99,10 +118,11 @@ class _PortalHandler(BaseHTTPRequestHandler):
             self.world.request_log.append((self.portal_id, method, full, self.status_sent, self.wfile.sent))
 
     def send_body(self, status: int, body: bytes, content_type: str, headers: dict | None = None, method: str = "GET"):
-        if self.world.gzip and status == 200 and body and "gzip" in (self.headers.get("Accept-Encoding") or ""):
-            body = gzip_codec.compress(body, mtime=0)  # mtime 0: the same page compresses the same
-            headers = {**(headers or {}), "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-            self.world.gzip_sent[(self.portal_id, self.path)] = body
+        coding = self.world.coding
+        if coding and status == 200 and body and (coding != "gzip" or "gzip" in (self.headers.get("Accept-Encoding") or "")):
+            body = ENCODERS[coding](body)
+            headers = {**(headers or {}), "Content-Encoding": coding, "Vary": "Accept-Encoding"}
+            self.world.encoded_sent[(self.portal_id, self.path)] = body
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -116,10 +136,12 @@ class _PortalHandler(BaseHTTPRequestHandler):
 class SampleWorld:
     """The running sample portals. Use as a context manager, or call start()/stop()."""
 
-    def __init__(self, root: Path, ports: dict[str, int] | None = None, gzip: bool = False):
+    def __init__(self, root: Path, ports: dict[str, int] | None = None, coding: str | None = None):
+        if coding not in (None, *ENCODERS):
+            raise ValueError(f"coding {coding!r}: not one of {', '.join(ENCODERS)}")
         self.root = Path(root)
-        self.gzip = gzip  # gzip 200 bodies for clients that accept it
-        self.gzip_sent: dict[tuple[str, str], bytes] = {}  # (portal, request target) -> last gzip body sent
+        self.coding = coding  # Content-Encoding of 200 bodies (gzip: only to clients that accept it)
+        self.encoded_sent: dict[tuple[str, str], bytes] = {}  # (portal, request target) -> last body sent
         # Fixed ports keep URLs stable between runs (a re-crawl then sees the same pages); default: free ports.
         self.ports = dict(ports or {})
         self.manifest = json.loads((self.root / "manifest.json").read_text(encoding="utf-8"))
@@ -339,10 +361,10 @@ class SampleWorld:
         request.send_body(200, body, "text/xml; charset=utf-8", method=method)
 
 
-def serve_world(root: Path, ports: dict[str, int] | None = None, gzip: bool = False) -> SampleWorld:
+def serve_world(root: Path, ports: dict[str, int] | None = None, coding: str | None = None) -> SampleWorld:
     """A SampleWorld for `root` (not yet started: use `with serve_world(root) as world:` or `.start()`).
 
     `ports` pins portal ids to ports (e.g. {"zhongning": 18401}); others get a free port.
-    `gzip` sends 200 bodies gzip-compressed to clients that accept gzip.
+    `coding` ("gzip", "br", "zstd") sends 200 bodies compressed (see the module docstring).
     """
-    return SampleWorld(root, ports, gzip)
+    return SampleWorld(root, ports, coding)

@@ -461,11 +461,11 @@ def test_a_public_portal_redirected_to_localhost_is_refused(world, tmp_path):
 def gzip_crawl(world, tmp_path_factory):
     """One portal of the sample world served gzip-compressed, crawled twice (the second time
     without conditional requests, so every page comes back whole and byte-identical)."""
-    with SampleWorld(world.root, gzip=True) as gzipped:
+    with SampleWorld(world.root, coding="gzip") as gzipped:
         registry = [entry for entry in gzipped.registry() if entry["id"] == "zhongning"]
         data_dir = tmp_path_factory.mktemp("gzip-crawl") / "data"
         first = summary_of(run_crawl(data_dir, registry))
-        sent = dict(gzipped.gzip_sent)
+        sent = dict(gzipped.encoded_sent)
         second = summary_of(run_crawl(data_dir, registry, "OGI_CONDITIONAL_REQUESTS=false"))
         yield {"dir": data_dir, "world": gzipped, "sent": sent, "first": first, "second": second}
 
@@ -530,6 +530,39 @@ def test_identical_gzip_payloads_become_revisits_and_cdxj_indexer_reads_them(gzi
     entries = [json.loads(line.split(" ", 2)[2]) for line in index.stdout.splitlines()]
     indexed = sorted((Path(e["filename"]).name, int(e["offset"])) for e in entries)
     assert indexed == sorted(query(data_dir, "select warc_file, warc_offset from captures"))  # each response/revisit
+
+
+@pytest.fixture(scope="module", params=["br", "zstd"])
+def unasked_crawl(world, tmp_path_factory, request):
+    """One portal whose server sends every 200 body br- or zstd-compressed though the
+    crawler only accepts gzip and deflate, crawled once and loaded."""
+    with SampleWorld(world.root, coding=request.param) as encoded:
+        registry = [entry for entry in encoded.registry() if entry["id"] == "zhongning"]
+        data_dir = tmp_path_factory.mktemp(f"{request.param}-crawl") / "data"
+        summary = summary_of(run_crawl(data_dir, registry))
+        said = run_ogi("load", "--data", str(data_dir)).stdout.split()
+        loaded = dict(part.split("=", 1) for part in said if "=" in part)
+        yield {"dir": data_dir, "world": encoded, "sent": dict(encoded.encoded_sent), "coding": request.param,
+               "crawl": summary, "load": loaded}
+
+
+def test_unasked_brotli_and_zstd_bodies_are_archived_as_sent_and_load(unasked_crawl):
+    data_dir, world, sent, coding = (unasked_crawl[k] for k in ("dir", "world", "sent", "coding"))
+    base = world.base_url("zhongning")
+    stored = query(data_dir, "select id, url, record_type, outcome from captures where status = 200")
+    encoded = [(capture_id, url) for capture_id, url, *_ in stored if ("zhongning", url.removeprefix(base)) in sent]
+    assert len(encoded) == len(sent)  # every body the server compressed was archived
+    with open_db(data_dir / "ogi.db") as db:
+        for capture_id, url in encoded:
+            back = read_capture(db, data_dir / "warc", capture_id)
+            assert dict(back.headers)["Content-Encoding"] == coding, url
+            assert back.raw_payload == sent[("zhongning", url.removeprefix(base))] != back.payload, url
+    assert unasked_crawl["load"]["errors"] == "0" and unasked_crawl["load"].get("not_loaded", "0") == "0"
+    reports = [r for r in world.manifest["reports"] if r["portal_id"] == "zhongning" and r["delivery"] == "html"]
+    loaded = dict(query(data_dir, "select s.url, r.status from report_sources s join reports r on r.id = s.report_id"))
+    for report in reports:
+        status = loaded.get(url_of(world, "zhongning", report["detail_path"]))
+        assert status is not None and status != "failed", (report["title"], status)
 
 
 def test_update_crawls_and_loads_under_one_lock_and_status_shows_each_run(world, tmp_path):

@@ -108,6 +108,25 @@ def test_an_archived_bomb_or_unknown_coding_is_a_clear_error_not_a_memory_blowup
         read_record(path, odd.offset)
 
 
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+def test_brotli_and_zstd_payloads_read_back_bounded_and_mislabelled_ones_as_stored(tmp_path, coding):
+    import brotli
+    from backports import zstd
+
+    compress = {"br": brotli.compress, "zstd": zstd.compress}[coding]
+    page = "<html><body>2023年政府信息公开工作年度报告</body></html>".encode() * 50
+    with WarcWriter(tmp_path) as writer:
+        good = write_one(writer, body=compress(page), headers=[("Content-Encoding", coding)])
+        bomb = write_one(writer, body=compress(b"\0" * 5_000_000), headers=[("Content-Encoding", coding)])
+        plain = write_one(writer, body=page, headers=[("Content-Encoding", coding)])
+    path = tmp_path / good.warc_file
+    assert read_record(path, good.offset).payload == page
+    assert read_record(path, plain.offset).payload == page  # labelled but not compressed: as stored
+    with pytest.raises(UndecodablePayload, match=f"{coding} payload of .* decodes past 100000 bytes"):
+        read_record(path, bomb.offset, max_decoded=100_000)
+    assert len(read_record(path, bomb.offset).payload) == 5_000_000
+
+
 def test_cdxj_indexer_indexes_every_response_and_revisit(tmp_path):
     """pywb's indexer (cdxj-indexer) reads our records, gzip payloads and revisits alike."""
     with WarcWriter(tmp_path) as writer:
