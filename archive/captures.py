@@ -12,6 +12,7 @@ run; that URL is then simply fetched again. Rows and records stay equal in numbe
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.warc import ArchivedResponse, RecordLocation, gzip_member, read_record
+from archive.warc import MEMBER_CHUNK, ArchivedResponse, RecordLocation, gzip_member, read_record
 
 
 def now_iso() -> str:
@@ -192,11 +193,14 @@ class ArchiveIndexMissing(RuntimeError):
     """DIR/warc holds archived records that DIR/ogi.db does not index."""
 
 
-def mark_interrupted_runs_since(db: sqlite_utils.Database) -> str | None:
-    """Mark runs still 'running' (killed) as interrupted; return the earliest one's start."""
+def recover_killed_runs(db: sqlite_utils.Database, warc_dir: Path) -> list[tuple[str, int, int]]:
+    """Repair the WARC tails of runs still 'running' (killed), then mark them interrupted;
+    return what repair_warcs cut. The runs are marked only once the repair is whole, so a
+    repair killed midway is still owed, and redone, by the next start."""
     row = db.execute("select min(started_at) from crawl_runs where status = 'running'").fetchone()
+    repaired = repair_warcs(db, warc_dir, row[0] if row else None)
     mark_interrupted_runs(db)
-    return row[0] if row else None
+    return repaired
 
 
 def repair_warcs(db: sqlite_utils.Database, warc_dir: Path,
@@ -253,27 +257,47 @@ def _mtime(path: Path) -> datetime:
 
 
 def _quarantine(path: Path, start: int, end: int) -> Path:
-    """Copy bytes start..end of a WARC to DIR/warc/quarantine/ (a whole file is moved)."""
+    """Copy bytes start..end of a WARC to DIR/warc/quarantine/ (a whole file is moved).
+
+    Idempotent under kills: the copy is written beside its name and renamed when whole,
+    so a name in quarantine always holds whole bytes; a repair killed between the copy
+    and the cut finds its copy and keeps it; other bytes under a taken name get `.1`, `.2`.
+    """
     quarantine = path.parent / "quarantine"
     quarantine.mkdir(exist_ok=True)
-    target = quarantine / f"{path.name}.{start}-{end}"
+    name = f"{path.name}.{start}-{end}"
+    for n in itertools.count():
+        target = quarantine / (name if n == 0 else f"{name}.{n}")
+        if not target.exists():
+            break
+        if start > 0 and _holds(target, path, start, end):
+            return target
     if start == 0:
         path.rename(target)
         return target
-    with open(path, "rb") as source:
+    partial = quarantine / f".{target.name}.partial"  # a killed repair's leftover is rewritten
+    with open(path, "rb") as source, open(partial, "wb") as sink:
         source.seek(start)
-        tail = source.read(end - start)
-    n = 0
-    while target.exists():
-        if target.read_bytes() == tail:
-            return target  # a repair killed between this copy and the cut already kept it
-        n += 1
-        target = quarantine / f"{path.name}.{start}-{end}.{n}"
-    with open(target, "xb") as sink:
-        sink.write(tail)
+        left = end - start
+        while left and (chunk := source.read(min(left, MEMBER_CHUNK))):
+            sink.write(chunk)
+            left -= len(chunk)
         sink.flush()
         os.fsync(sink.fileno())
+    partial.rename(target)
     return target
+
+
+def _holds(copy: Path, path: Path, start: int, end: int) -> bool:
+    """Whether `copy` holds exactly bytes start..end of `path` (compared a chunk at a time)."""
+    if copy.stat().st_size != end - start:
+        return False
+    with open(copy, "rb") as kept, open(path, "rb") as source:
+        source.seek(start)
+        while chunk := kept.read(MEMBER_CHUNK):
+            if source.read(len(chunk)) != chunk:
+                return False
+    return True
 
 
 def _first_member_end(path: Path) -> int:

@@ -7,8 +7,9 @@ process, so call `crawl()` once per process (tests run it in a subprocess).
 
 Why the lock and the repair: a timer may fire while a slow run is still going (the lock
 makes the second run exit non-zero at once), and a run may be killed (-9) mid-write; the
-next run marks it interrupted, sets the torn/unindexed WARC tail aside in DIR/warc/quarantine/ (archive.captures.repair_warcs)
-and starts a new WARC file. Nothing archived is lost: known report pages are asked again
+next run sets the torn/unindexed WARC tail aside in DIR/warc/quarantine/, then marks it
+interrupted (archive.captures.recover_killed_runs; a repair killed midway is redone) and
+starts a new WARC file. Nothing archived is lost: known report pages are asked again
 conditionally, so what the killed run already stored comes back as "unchanged".
 """
 
@@ -55,9 +56,7 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
 
     def prepare_archive():  # the first (or only) process: nobody else writes DIR yet
         db = open_db(data_dir / "ogi.db")
-        interrupted_since = captures.mark_interrupted_runs_since(db)
-        captures.repair_warcs(db, data_dir / "warc", interrupted_since)
-        db.conn.commit()
+        captures.recover_killed_runs(db, data_dir / "warc")
         db.conn.close()
         if run is not None:
             client = distributed.redis_client(redis_url)

@@ -389,6 +389,67 @@ def test_killed_run_resumes_without_losing_or_duplicating(world, tmp_path):
     assert not dupes
 
 
+def _kill_when(child: subprocess.Popen, ready, seconds: float = 60, every: float = 0.005) -> None:
+    """kill -9 `child` as soon as `ready()` is true (it must still be running then)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and not ready():
+        time.sleep(every)
+    assert child.poll() is None, "the command ended before it could be killed"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+def test_a_crawl_killed_while_repairing_a_killed_crawl_is_repaired_by_the_next(world, tmp_path):
+    """Kill a crawl, give its last WARC a 300 MB torn tail, kill the next crawl while it
+    copies that tail to quarantine, then crawl again: it finishes, the captures index and
+    the WARC records agree, and quarantine holds the tail once, whole."""
+    data_dir = tmp_path / "data"
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([e for e in world.registry() if e["id"] == "zhongning"], ensure_ascii=False),
+                        encoding="utf-8")
+    args = [sys.executable, "-m", "ogi.cli", "crawl", "--data", str(data_dir), "--registry", str(registry),
+            "--local", "--set", "CONCURRENT_REQUESTS=1", "--set", "DOWNLOAD_DELAY=0.2"]
+
+    def captured(count):
+        try:
+            return (data_dir / "ogi.db").exists() and query(data_dir, "select count(*) from captures")[0][0] >= count
+        except sqlite3.OperationalError:
+            return False
+
+    _kill_when(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+               lambda: captured(5), every=0.1)
+    (warc, indexed_end), = query(data_dir, "select warc_file, max(warc_offset + warc_length) from captures "
+                                           "group by 1 order by 1 desc limit 1")
+    path = data_dir / "warc" / warc
+    block = os.urandom(1 << 20)
+    with open(path, "ab") as stream:
+        for _ in range(300):
+            stream.write(block)
+    size = path.stat().st_size
+    tail = hashlib.sha256()
+    with open(path, "rb") as stream:
+        stream.seek(indexed_end)
+        while chunk := stream.read(1 << 20):
+            tail.update(chunk)
+    quarantine = data_dir / "warc" / "quarantine"
+    _kill_when(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+               lambda: quarantine.exists() and any(quarantine.iterdir()))
+    assert path.stat().st_size == size, "the repair finished before the kill: make the tail larger"
+    assert query(data_dir, "select status from crawl_runs") == [("running",)]  # the repair is still owed
+
+    assert summary_of(run_crawl(data_dir, registry))["status"] == "finished"
+    assert path.stat().st_size == indexed_end
+    assert sorted(warc_records(data_dir)) == sorted(query(data_dir, "select warc_file, record_type, warc_offset "
+                                                                    "from captures"))
+    warcs = sorted(str(p) for p in (data_dir / "warc").glob("*.warc.gz"))
+    assert subprocess.run([WARCIO, "check", *warcs], capture_output=True).returncode == 0
+    kept = [p for p in quarantine.iterdir() if p.name.startswith(f"{warc}.{indexed_end}-")]
+    assert [p.name for p in kept] == [f"{warc}.{indexed_end}-{size}"]
+    assert hashlib.sha256(kept[0].read_bytes()).hexdigest() == tail.hexdigest()
+    # the killed repair had not started its own run yet: the first run and the last
+    assert query(data_dir, "select status from crawl_runs order by id") == [("interrupted",), ("finished",)]
+
+
 def test_robots_disallow_is_obeyed_and_recorded(world, tmp_path):
     """One portal of the shared world says `Disallow: /` for the length of this test."""
     def disallow_all(request):

@@ -242,9 +242,8 @@ def test_a_crawl_refuses_to_touch_warcs_its_database_does_not_index(tmp_path):
     writer.close()
     size = (warc_dir / location.warc_file).stat().st_size
     db = open_db(tmp_path / "new.db")
-    since = captures.mark_interrupted_runs_since(db)  # a new database knows no killed run
-    with pytest.raises(captures.ArchiveIndexMissing):
-        captures.repair_warcs(db, warc_dir, since)
+    with pytest.raises(captures.ArchiveIndexMissing):  # a new database knows no killed run
+        captures.recover_killed_runs(db, warc_dir)
     assert (warc_dir / location.warc_file).stat().st_size == size
 
 
@@ -258,9 +257,8 @@ def test_a_first_run_killed_before_its_first_row_is_repaired_not_refused(tmp_pat
     location = write_one(writer)
     writer.close()
     size = (warc_dir / location.warc_file).stat().st_size
-    since = captures.mark_interrupted_runs_since(db)
+    repaired = captures.recover_killed_runs(db, warc_dir)
     assert db["crawl_runs"].get(run_id)["status"] == "interrupted"
-    repaired = captures.repair_warcs(db, warc_dir, since)
     assert repaired == [(location.warc_file, size, 0)]
     (kept,) = (warc_dir / "quarantine").iterdir()  # set aside whole, not deleted
     assert kept.stat().st_size == size
