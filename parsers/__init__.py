@@ -23,7 +23,6 @@ __all__ = ["parse", "Report", "detect_format", "decode_text"]
 
 # Formats read only through what a converter made of them (archive.convert).
 CONVERTED = ("doc", "wps", "rtf")
-UNSUPPORTED = ("ofd",)
 
 
 def parse(data: bytes, name: str = "", content_type: str | None = None, converted: bytes | None = None,
@@ -36,8 +35,6 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
         kind = detect_format(data, name, content_type)
         if not data.strip():
             return failed_report("empty file")
-        if kind in UNSUPPORTED:
-            return failed_report(f"unsupported format: {kind} (not yet read)")
         if kind in CONVERTED:
             if converted is None:
                 return failed_report(f"{kind} file: needs conversion to DOCX (LibreOffice), none given")
@@ -54,6 +51,8 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
             document = documents.document_from_pdf(data, ocr=ocr)
         elif kind == "docx":
             document = documents.document_from_docx(data)
+        elif kind == "ofd":
+            document = documents.document_from_ofd(data)
         elif kind == "text":
             document = documents.document_from_text(decode_text(data))
         else:

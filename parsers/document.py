@@ -184,6 +184,12 @@ def document_from_sheet(data: bytes) -> Document:
     return build(data)
 
 
+def document_from_ofd(data: bytes) -> Document:
+    from parsers.ofd_document import document_from_ofd as build
+
+    return build(data)
+
+
 def document_from_docx(data: bytes) -> Document:
     from parsers.docx_document import document_from_docx as build
 

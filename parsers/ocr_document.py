@@ -55,7 +55,8 @@ class _Word:
         ys = [point[1] for point in word["box"]]
         self.x0, self.x1, self.y0, self.y1 = min(xs), max(xs), min(ys), max(ys)
         self.text = clean_text(word.get("text") or "")
-        self.score = float(word.get("score") or 0.0)
+        # None: printed text placed by its file (an OFD), not recognised
+        self.score = float(word.get("score") or 0.0) if "score" in word else None
 
     @property
     def cx(self) -> float:
@@ -75,7 +76,8 @@ def _joined(words: list[_Word]) -> OcrText:
     if not words:
         return OcrText("", None)
     ordered = [word for line in _lines(words) for word in line]
-    return _as_printed("".join(word.text for word in ordered), min(word.score for word in words))
+    scores = [word.score for word in words if word.score is not None]
+    return _as_printed("".join(word.text for word in ordered), min(scores) if scores else None)
 
 
 # What the recognizer makes of a table cell's marks, as the table readers know them.
@@ -83,10 +85,12 @@ _CELL_DASH = "一"  # a lone dash (zero) reads as the numeral 一, which no tabl
 _EDGE_DOT = re.compile(r"^\.(?=\d)|(?<=\d)\.$")
 
 
-def _as_printed(text: str, score: float) -> OcrText:
+def _as_printed(text: str, score: float | None) -> OcrText | str:
     """A cell's OCR text as the cell prints it: a lone 一 is the dash; a full stop at the
     edge of a number ('0.', '.5') is a speck of dust read as a dot, dropped, and the number
     marked doubtful (below DOUBTFUL_SCORE) for the arithmetic to confirm."""
+    if score is None:
+        return text  # printed, not recognised: nothing to correct or doubt
     if text == _CELL_DASH:
         return OcrText("—", score)
     if _EDGE_DOT.search(text) and re.fullmatch(r"\.?\d+(?:\.\d+)?\.?", text):

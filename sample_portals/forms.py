@@ -4,7 +4,8 @@ Townships print the report, sign it and scan it (an image-only PDF at 150-200 dp
 tenths of a degree askew, specks of noise), post the scan as JPG pages, or replace the
 signed pages of a PDF with their scan (half text, half scan); Henan counties post `.wps`
 (the OLE Word binary), older sites `.doc`; some offices post the tables as `.xls`; a
-report printed from Word runs table 3 over three pages with a row split at a break.
+report printed from Word runs table 3 over three pages with a row split at a break; a
+few offices post the OFD a PDF-to-OFD converter made.
 
 Made from render.py's PDF, DOCX and HTML: rasters by pypdfium2 and Pillow (seeded from
 spec.style, so a world is reproducible byte for byte), .doc and .xls by LibreOffice (the
@@ -33,6 +34,7 @@ FORMS = {
     "wps": "wps",
     "xls": "xls",
     "long_pdf": "pdf",
+    "ofd": "ofd",
 }
 SCAN_DPI = (150, 200)
 
@@ -211,10 +213,74 @@ def xls(spec: ReportSpec) -> bytes:
     return _libreoffice(sheet_html(spec).encode("utf-8"), "report.html", "xls:MS Excel 97", "HTML (StarCalc)")
 
 
+_OFD_NS = "http://www.ofdspec.org/2016"
+_MM = 25.4 / 72  # PDF points to OFD millimetres
+
+
+def _ofd_page(page, ids) -> str:
+    """One page of the PDF as OFD Content.xml: a TextObject per word (DeltaX per character,
+    as converters write them) and a PathObject per ruling line, in millimetres."""
+    objects = []
+    for word in page.extract_words(extra_attrs=["size"], x_tolerance=1.5, keep_blank_chars=False):
+        size = word["size"] * _MM
+        x, top, width = word["x0"] * _MM, word["top"] * _MM, (word["x1"] - word["x0"]) * _MM
+        count = len(word["text"])
+        deltas = f' DeltaX="g {count - 1} {width / count:.3f}"' if count > 1 else ""
+        objects.append(f'<ofd:TextObject ID="{next(ids)}" Boundary="{x:.3f} {top:.3f} {width + size:.3f} {size * 1.2:.3f}" '
+                       f'Font="2" Size="{size:.3f}"><ofd:TextCode X="0" Y="{size * 0.88:.3f}"{deltas}>'
+                       f'{html.escape(word["text"], quote=False)}</ofd:TextCode></ofd:TextObject>')
+    for edge in page.edges:
+        x0, y0, x1, y1 = (v * _MM for v in (edge["x0"], edge["top"], edge["x1"], edge["bottom"]))
+        if edge["orientation"] == "h":
+            box, path = f"{x0:.3f} {y0 - 0.2:.3f} {x1 - x0:.3f} 0.4", f"M 0 0.2 L {x1 - x0:.3f} 0.2"
+        else:
+            box, path = f"{x0 - 0.2:.3f} {y0:.3f} 0.4 {y1 - y0:.3f}", f"M 0.2 0 L 0.2 {y1 - y0:.3f}"
+        objects.append(f'<ofd:PathObject ID="{next(ids)}" Boundary="{box}" LineWidth="0.176">'
+                       f'<ofd:AbbreviatedData>{path}</ofd:AbbreviatedData></ofd:PathObject>')
+    return (f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{_OFD_NS}"><ofd:Content>'
+            f'<ofd:Layer ID="{next(ids)}">{"".join(objects)}</ofd:Layer></ofd:Content></ofd:Page>')
+
+
+def ofd(spec: ReportSpec) -> bytes:
+    """The report's PDF as a PDF-to-OFD converter writes it (GB/T 33190: OFD.xml, Document.xml,
+    one Content.xml a page), in a zip with fixed member times."""
+    import itertools
+    import zipfile
+
+    import pdfplumber
+
+    ids = itertools.count(3)
+    with pdfplumber.open(io.BytesIO(render(spec, "pdf"))) as pdf:
+        width, height = (round(v * _MM, 3) for v in (pdf.pages[0].width, pdf.pages[0].height))
+        pages = [_ofd_page(page, ids) for page in pdf.pages]
+    date = f"{spec.published:%Y-%m-%d}" if spec.published else "2020-01-01"
+    members = {
+        "OFD.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="{_OFD_NS}" Version="1.1" DocType="OFD">'
+                   f'<ofd:DocBody><ofd:DocInfo><ofd:DocID>{spec.id}</ofd:DocID><ofd:Title>{html.escape(spec.title)}</ofd:Title>'
+                   f'<ofd:Author>{html.escape(spec.agency)}</ofd:Author><ofd:CreationDate>{date}</ofd:CreationDate>'
+                   '<ofd:Creator>ogi sample portals</ofd:Creator></ofd:DocInfo>'
+                   '<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>',
+        "Doc_0/Document.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document xmlns:ofd="{_OFD_NS}"><ofd:CommonData>'
+                              f'<ofd:MaxUnitID>{next(ids)}</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 {width} {height}'
+                              '</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>'
+                              '<ofd:Pages>' + "".join(f'<ofd:Page ID="{1000 + n}" BaseLoc="Pages/Page_{n}/Content.xml"/>'
+                                                      for n in range(len(pages))) + '</ofd:Pages></ofd:Document>',
+        "Doc_0/PublicRes.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{_OFD_NS}" BaseLoc="Res">'
+                               '<ofd:Fonts><ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>',
+        **{f"Doc_0/Pages/Page_{n}/Content.xml": page for n, page in enumerate(pages)},
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, text in members.items():
+            package.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), text.encode("utf-8"),
+                             compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 def files(spec: ReportSpec) -> list[bytes]:
     """The file(s) of a report delivered in one of FORMS."""
     if spec.delivery == "jpg":
         return jpg_pages(spec)
     maker = {"scan_pdf": scan_pdf, "half_scan_pdf": half_scan_pdf, "long_pdf": long_pdf, "doc": doc,
-             "wps": doc, "xls": xls}[spec.delivery]  # Kingsoft .wps: the Word 97 binary
+             "wps": doc, "xls": xls, "ofd": ofd}[spec.delivery]  # Kingsoft .wps: the Word 97 binary
     return [maker(spec)]

@@ -89,13 +89,13 @@ def test_status_reports_the_archive(demo_dir):
 
 
 def test_demo_reads_every_published_form_through_its_kept_conversion(demo_dir):
-    """A scan, JPG pages, a half scan, a long PDF, .doc, .wps and .xls: each loads as one
+    """A scan, JPG pages, a half scan, a long PDF, .doc, .wps, .xls and .ofd: each loads as one
     readable report with its true numbers; what LibreOffice and OCR made of it is a
     conversion record referring to the archived original."""
     manifest = json.loads((demo_dir / "sample-portals" / "manifest.json").read_text(encoding="utf-8"))
     entries = [r for r in manifest["reports"] if r["kind"] == "form"]
     assert sorted(r["delivery"] for r in entries) == sorted(
-        ["scan_pdf", "jpg", "half_scan_pdf", "long_pdf", "doc", "wps", "xls"])
+        ["scan_pdf", "jpg", "half_scan_pdf", "long_pdf", "doc", "wps", "xls", "ofd"])
     for entry in entries:
         truth = json.loads((demo_dir / "sample-portals" / entry["truth"]).read_text(encoding="utf-8"))
         [(report_id, status, new_received, penalty)] = query(
@@ -114,7 +114,7 @@ def test_demo_reads_every_published_form_through_its_kept_conversion(demo_dir):
                                   " join captures c on c.id = s.capture_id where s.report_id = ?", (report_id,))
         files = [f for f in entry["files"]]
         assert {urlsplit(url).path for url, _, _ in sources} >= {f["path"] for f in files}
-        needs_tool = entry["delivery"] not in ("long_pdf", "xls")
+        needs_tool = entry["delivery"] not in ("long_pdf", "xls", "ofd")
         kept = query(demo_dir, "select c.refers_to, c.kind from conversions c join report_sources s"
                                " on s.payload_sha256 = c.source_sha256 where s.report_id = ?", (report_id,))
         assert bool(kept) == needs_tool, entry["delivery"]
