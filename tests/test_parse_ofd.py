@@ -49,7 +49,7 @@ def test_path_segments_follow_moves_lines_closes_and_skip_curves():
 
 
 def test_rules_are_placed_by_boundary_and_ctm_and_short_or_slanted_strokes_are_not_rules():
-    content = f"""<?xml version="1.0"?><ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer>
+    content = """<?xml version="1.0"?><ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer>
       <ofd:PathObject Boundary="20 50 100 30"><ofd:AbbreviatedData>M 0 0 L 100 0 M 0 0 L 0 30</ofd:AbbreviatedData></ofd:PathObject>
       <ofd:PathObject Boundary="20 50 100 30" CTM="0.5 0 0 0.5 0 0"><ofd:AbbreviatedData>M 0 60 L 200 60</ofd:AbbreviatedData></ofd:PathObject>
       <ofd:PathObject Boundary="0 0 10 10"><ofd:AbbreviatedData>M 0 0 L 1 0 M 0 0 L 8 8</ofd:AbbreviatedData></ofd:PathObject>
