@@ -132,6 +132,7 @@ def check_rows(report_id: int, checks: list[dict]) -> list[tuple]:
         rows.append((
             report_id, check.get("rule"), scope or None, None if passed is None else int(bool(passed)),
             _plain(check.get("expected")), _plain(check.get("actual")), _plain(check.get("detail")),
+            check.get("printed"), check.get("computed"), check.get("sentence_zh"), check.get("sentence_en"),
         ))
     return rows
 
@@ -186,7 +187,8 @@ def _write_content(conn: sqlite3.Connection, report_id: int, parsed: ParsedCaptu
         "insert or ignore into report_cells (report_id, table_name, row_key, col_key, value, printed, flag, reason,"
         " confidence) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", cell_rows(report_id, parsed.cells))
     conn.executemany(
-        "insert into checks (report_id, rule, scope, passed, expected, actual, detail) values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into checks (report_id, rule, scope, passed, expected, actual, detail, printed, computed,"
+        " sentence_zh, sentence_en) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         check_rows(report_id, parsed.fields.get("checks")))
     conn.execute("insert into reports_fts (rowid, search_text) values (?, ?)", (report_id, _search_text(row)))
 

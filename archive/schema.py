@@ -444,3 +444,14 @@ def _report_documents(db: sqlite_utils.Database) -> None:
                " where r1.report_key = reports.report_key order by r1.version limit 1)")
     db.execute("drop index if exists idx_reports_report_key_version")
     db["reports"].create_index(["report_key", "document", "version"], unique=True)
+
+
+@migration("0010_quotable_checks")
+def _quotable_checks(db: sqlite_utils.Database) -> None:
+    """checks.printed / computed: numbers whose meaning is the same for every rule (the
+    figure printed in the cell checked; what the report's other statements make it), where
+    expected/actual swap meaning between the sum and the text checks. sentence_zh /
+    sentence_en: what a failed check says, quotable. Filled by the next `ogi load --rebuild`
+    for reports loaded before."""
+    for column, kind in (("printed", int), ("computed", int), ("sentence_zh", str), ("sentence_en", str)):
+        db["checks"].add_column(column, kind)

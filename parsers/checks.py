@@ -20,16 +20,39 @@ RULES = ("t3_row_total", "t3_outcome_total", "t3_balance", "t4_total",
 
 @dataclass
 class Check:
+    """One check. `printed` and `computed` mean the same for every rule: the figure the
+    report prints in the cell checked, and what the report's other statements make it (the
+    sum of its parts, the other side of table 3's balance, the number the narrative
+    states). A failed check also says so in a sentence a reporter can quote."""
+
     rule: str
     passed: bool | None
     expected: object = None
     actual: object = None
     detail: str = ""
     scope: str = ""
+    printed: int | None = None
+    computed: int | None = None
+    sentence_zh: str = ""
+    sentence_en: str = ""
 
     def to_json(self) -> dict:
         return {"rule": self.rule, "passed": self.passed, "expected": self.expected,
-                "actual": self.actual, "detail": self.detail, "scope": self.scope}
+                "actual": self.actual, "detail": self.detail, "scope": self.scope,
+                "printed": self.printed, "computed": self.computed,
+                "sentence_zh": self.sentence_zh or None, "sentence_en": self.sentence_en or None}
+
+
+_T3_ROW_LABELS = {row.key: row.label for rows in template.TABLE3_LAYOUTS.values() for row in rows}
+_T3_COLUMN_LABELS = dict(template.TABLE3_COLUMNS)
+_T4_GROUP_LABELS = dict(template.TABLE4_GROUPS)
+
+
+def _quoted(check: Check, zh: str, en: str) -> Check:
+    """The check with its sentences, when it failed (a passing or unevaluable one has none)."""
+    if check.passed is False:
+        check.sentence_zh, check.sentence_en = zh, en
+    return check
 
 
 def _sum_check(rule: str, scope: str, expected, parts: dict[str, object], what: str) -> Check:
@@ -37,11 +60,12 @@ def _sum_check(rule: str, scope: str, expected, parts: dict[str, object], what: 
     if expected is None:
         missing.insert(0, "expected total")
     if missing:
-        return Check(rule, None, expected, None, f"{what}: missing {', '.join(missing)}", scope)
+        return Check(rule, None, expected, None, f"{what}: missing {', '.join(missing)}", scope, expected)
     actual = sum(parts.values())
     passed = actual == expected
     return Check(rule, passed, expected, actual,
-                 f"{what}: {'sum agrees' if passed else f'printed {expected}, parts add to {actual}'}", scope)
+                 f"{what}: {'sum agrees' if passed else f'printed {expected}, parts add to {actual}'}", scope,
+                 expected, actual)
 
 
 def table3_checks(table3: dict) -> list[Check]:
@@ -51,15 +75,20 @@ def table3_checks(table3: dict) -> list[Check]:
     people = template.TABLE3_COLUMN_KEYS[:-1]
     rows = tuple(table3)
     outcomes = rows[2:rows.index("total_processed")]
+    last = len(outcomes) + 2
     for row in rows:
         values = table3[row]
-        checks.append(_sum_check("t3_row_total", f"row:{row}", values["total"],
-                                 {f"{row}.{col}": values[col] for col in people},
-                                 f"{row} 总计 = 自然人 + 法人或其他组织"))
+        check = _sum_check("t3_row_total", f"row:{row}", values["total"],
+                           {f"{row}.{col}": values[col] for col in people}, f"{row} 总计 = 自然人 + 法人或其他组织")
+        checks.append(_quoted(
+            check, f"表三「{_T3_ROW_LABELS[row]}」总计印为 {check.printed}，自然人与法人或其他组织各栏合计为 {check.computed}",
+            f"Table 3, {row}: the total is printed as {check.printed}; the applicant columns add up to {check.computed}"))
     for col in template.TABLE3_COLUMN_KEYS:
-        checks.append(_sum_check("t3_outcome_total", f"column:{col}", table3["total_processed"][col],
-                                 {f"{row}.{col}": table3[row][col] for row in outcomes},
-                                 f"{col} （七）总计 = rows 3-{len(outcomes) + 2}"))
+        check = _sum_check("t3_outcome_total", f"column:{col}", table3["total_processed"][col],
+                           {f"{row}.{col}": table3[row][col] for row in outcomes}, f"{col} （七）总计 = rows 3-{last}")
+        checks.append(_quoted(
+            check, f"表三（七）总计·{_T3_COLUMN_LABELS[col]} 印为 {check.printed}，第 3–{last} 行合计为 {check.computed}",
+            f"Table 3, total_processed / {col}: printed as {check.printed}; rows 3–{last} add up to {check.computed}"))
     for col in template.TABLE3_COLUMN_KEYS:
         received, carried_over = table3["new_received"][col], table3["carried_over"][col]
         processed, forward = table3["total_processed"][col], table3["carried_forward"][col]
@@ -72,8 +101,13 @@ def table3_checks(table3: dict) -> list[Check]:
                                 f"{col}: missing {', '.join(f'{m}.{col}' for m in missing)}", scope))
             continue
         expected, actual = received + carried_over, processed + forward
-        checks.append(Check("t3_balance", expected == actual, expected, actual,
-                            f"{col}: 新收 + 上年结转 = {expected}, 办结 + 结转下年度 = {actual}", scope))
+        checks.append(_quoted(
+            Check("t3_balance", expected == actual, expected, actual,
+                  f"{col}: 新收 + 上年结转 = {expected}, 办结 + 结转下年度 = {actual}", scope, expected, actual),
+            f"表三·{_T3_COLUMN_LABELS[col]}：新收 {received} + 上年结转 {carried_over} = {expected}，"
+            f"而办结 {processed} + 结转下年度 {forward} = {actual}",
+            f"Table 3, {col}: received {received} + carried over {carried_over} = {expected}, "
+            f"but processed {processed} + carried forward {forward} = {actual}"))
     return checks
 
 
@@ -81,9 +115,12 @@ def table4_checks(table4: dict) -> list[Check]:
     checks = []
     for group in template.TABLE4_GROUP_KEYS:
         values = table4[group]
-        checks.append(_sum_check("t4_total", f"group:{group}", values["total"],
-                                 {f"{group}.{col}": values[col] for col in template.TABLE4_COLUMN_KEYS[:-1]},
-                                 f"{group} 总计 = 维持 + 纠正 + 其他 + 尚未审结"))
+        check = _sum_check("t4_total", f"group:{group}", values["total"],
+                           {f"{group}.{col}": values[col] for col in template.TABLE4_COLUMN_KEYS[:-1]},
+                           f"{group} 总计 = 维持 + 纠正 + 其他 + 尚未审结")
+        checks.append(_quoted(
+            check, f"表四「{_T4_GROUP_LABELS[group]}」总计印为 {check.printed}，结果维持、结果纠正、其他结果、尚未审结合计为 {check.computed}",
+            f"Table 4, {group}: the total is printed as {check.printed}; upheld, corrected, other and pending add up to {check.computed}"))
     return checks
 
 
@@ -113,7 +150,8 @@ def text_checks(narrative: str, table2: dict, table3: dict, penalty_text: str | 
             stated, quote = 0, match.group(0)
     if stated is not None:
         checks.append(_text_check("text_no_applications", stated, received, quote,
-                                  "table 3 new_received.total", "table3"))
+                                  "table 3 new_received.total", "table3",
+                                  f"表三「{_T3_ROW_LABELS['new_received']}」总计", "table 3 new_received total"))
     match = _PENALTY_COUNT.search(penalty_text)
     stated_penalty = int(match.group(1)) if match else None
     if match is None:
@@ -121,16 +159,20 @@ def text_checks(narrative: str, table2: dict, table3: dict, penalty_text: str | 
         stated_penalty = 0 if match else None
     if match:
         checks.append(_text_check("text_penalty", stated_penalty, table2["penalty"], match.group(0),
-                                  "table 2 行政处罚", "table2"))
+                                  "table 2 行政处罚", "table2", "表二「行政处罚」本年处理决定数量", "table 2 penalty decisions"))
     return checks
 
 
-def _text_check(rule: str, stated: int, printed, quote: str, where: str, scope: str) -> Check:
+def _text_check(rule: str, stated: int, printed, quote: str, where: str, scope: str, cell_zh: str,
+                cell_en: str) -> Check:
     """What the narrative states against what the table prints; None when the table's
     number is missing (the check cannot be evaluated, it did not pass or fail)."""
     if printed is None:
-        return Check(rule, None, stated, None, f"text says {quote!r}; {where} is missing", scope)
-    return Check(rule, printed == stated, stated, printed, f"text says {quote!r}; {where} = {printed}", scope)
+        return Check(rule, None, stated, None, f"text says {quote!r}; {where} is missing", scope, None, stated)
+    return _quoted(Check(rule, printed == stated, stated, printed, f"text says {quote!r}; {where} = {printed}",
+                         scope, printed, stated),
+                   f"正文称「{quote}」（{stated}），{cell_zh}印为 {printed}",
+                   f"The text says \u201c{quote}\u201d ({stated}); {cell_en} is printed as {printed}")
 
 
 def deadline(year: int, level: str) -> date:
@@ -144,8 +186,11 @@ def timeliness_check(year: int | None, level: str, published: date | None) -> Ch
         return Check("timeliness", None, None, published.isoformat() if published else None,
                      f"missing {missing}", "report")
     due = deadline(year, level)
-    return Check("timeliness", published <= due, due.isoformat(), published.isoformat(),
-                 f"published {published.isoformat()}, due {due.isoformat()} ({level})", "report")
+    who = ("部门", "a department's") if level == "department" else ("政府", "a government's")
+    return _quoted(Check("timeliness", published <= due, due.isoformat(), published.isoformat(),
+                         f"published {published.isoformat()}, due {due.isoformat()} ({level})", "report"),
+                   f"{year}年度报告于 {published.isoformat()} 发布，晚于{who[0]}报告的期限 {due.isoformat()}",
+                   f"The {year} report was published on {published.isoformat()}, after {who[1]} deadline of {due.isoformat()}")
 
 
 def run_checks(report) -> list[Check]:

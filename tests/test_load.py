@@ -16,7 +16,7 @@ from archive.load import load_archive, source_form
 from parsers.metadata import normalise_agency, report_key
 from sample_portals.portals import PORTALS
 from sample_portals.render import render
-from sample_portals.reports import pre2020_report, trial_reports
+from sample_portals.reports import generate_reports, pre2020_report, trial_reports
 
 from archive_builder import HTML, PDF, ArchiveBuilder, report_page, sample_specs, url_of  # noqa: F401
 
@@ -62,6 +62,23 @@ def test_load_makes_one_report_per_page_with_its_numbers_and_checks(archive):
         assert [w["row_key"] for w in wide][:2] == ["new_received", "carried_over"]
         assert wide[0]["total"] == spec.table3["new_received"]["total"]
         assert archive.rows("select count(*) as n from checks where report_id = ?", (row["id"],))[0]["n"] > 0
+
+
+def test_failed_checks_load_with_their_numbers_and_quotable_sentences(archive):
+    """A report with planted broken sums: each failed check row has numeric printed and
+    computed columns and the sentence the parser made; passing ones have no sentence."""
+    spec = next(s for s in generate_reports(11, 40, PORTALS)
+                if s.format == "2021" and set(s.expected_failed_checks) & {"t3_row_total", "t4_total"})
+    archive.capture(spec.portal_id, url_of(spec), report_page(spec))
+    archive.load()
+    failed = archive.rows("select rule, printed, computed, sentence_zh, sentence_en, typeof(printed) as kind"
+                          " from checks where passed = 0 and rule != 'timeliness'")
+    assert {row["rule"] for row in failed} == set(spec.expected_failed_checks) - {"timeliness"}
+    for row in failed:
+        assert row["kind"] == "integer" and row["printed"] != row["computed"]
+        assert f"印为 {row['printed']}" in row["sentence_zh"] and str(row["computed"]) in row["sentence_zh"]
+        assert row["sentence_en"].startswith(("Table", "The text"))
+    assert archive.rows("select count(*) as n from checks where passed = 1 and sentence_zh is not null")[0]["n"] == 0
 
 
 def test_a_2020_report_on_the_2019_layout_loads_its_comparable_headline_figures(archive):
