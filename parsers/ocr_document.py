@@ -133,7 +133,31 @@ def _regions(rules: dict) -> list[tuple[list, list]]:
         groups.setdefault(find(i), ([], []))[0].append(rule)
     for j, rule in enumerate(vertical):
         groups.setdefault(find(len(horizontal) + j), ([], []))[1].append(rule)
-    return [group for group in groups.values() if len(group[0]) >= 2 and len(group[1]) >= 2]
+    tables = [group for group in groups.values() if len(group[0]) >= 2 and len(group[1]) >= 2]
+    # A piece of rule that crosses no rule of its own (the border of a cell drawn as its own
+    # stroke, between two columns that only another row divides) still belongs to the
+    # table it lies inside: without it the cells above and below it would be merged.
+    for group in groups.values():
+        if len(group[0]) >= 2 and len(group[1]) >= 2:
+            continue
+        for rules, at in ((group[0], "h"), (group[1], "v")):
+            for rule in rules:
+                for table in tables:
+                    if _inside(rule, at, table):
+                        table[0 if at == "h" else 1].append(rule)
+                        break
+    return tables
+
+
+def _inside(rule: tuple, at: str, table: tuple[list, list]) -> bool:
+    """A horizontal (x0, y, x1) or vertical (x, y0, y1) rule within the table's extent."""
+    left = min(r[0] for r in table[1]) - _TOLERANCE
+    right = max(r[0] for r in table[1]) + _TOLERANCE
+    top = min(r[1] for r in table[0]) - _TOLERANCE
+    bottom = max(r[1] for r in table[0]) + _TOLERANCE
+    if at == "h":
+        return top <= rule[1] <= bottom and left <= rule[0] and rule[2] <= right
+    return left <= rule[0] <= right and top <= rule[1] and rule[2] <= bottom
 
 
 def _covers(rules: list[tuple], position: float, along: float, at: int = 0) -> bool:
