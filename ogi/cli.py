@@ -29,6 +29,19 @@ REGISTRY_OPTION = click.option(
 )
 
 
+def CRAWL_OPTIONS(command):  # noqa: N802 - a decorator, named like the options beside it
+    """--registry, --portal, --local, --set: what `crawl` and `update` crawl, and how."""
+    for option in reversed((
+        REGISTRY_OPTION,
+        click.option("--portal", "portal_ids", multiple=True, help="Only these portal ids (repeatable)."),
+        click.option("--local", is_flag=True, help="Politeness off: for the sample portals on 127.0.0.1."),
+        click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+                     help="Scrapy setting (JSON value; repeatable)."),
+    )):
+        command = option(command)
+    return command
+
+
 WAIT_OPTION = click.option(
     "--wait", type=click.FloatRange(min=0), default=0.0, show_default=True,
     help="Seconds to wait for the archive's write lock when another command holds it (then exit 3).")
@@ -78,10 +91,7 @@ def demo(data_dir: Path, no_serve: bool, port: int, seed: int, generated: int) -
 
 @main.command()
 @DATA_OPTION
-@REGISTRY_OPTION
-@click.option("--portal", "portal_ids", multiple=True, help="Only these portal ids (repeatable).")
-@click.option("--local", is_flag=True, help="Politeness off: for the sample portals on 127.0.0.1.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting (JSON value; repeatable).")
+@CRAWL_OPTIONS
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run summary as JSON.")
 def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], local: bool,
           overrides: tuple[str, ...], as_json: bool) -> None:
@@ -131,10 +141,7 @@ def crawl_inputs(registry: Path | None, portal_ids, local: bool, overrides) -> t
 
 @main.command()
 @DATA_OPTION
-@REGISTRY_OPTION
-@click.option("--portal", "portal_ids", multiple=True, help="Only these portal ids (repeatable).")
-@click.option("--local", is_flag=True, help="Politeness off: for the sample portals on 127.0.0.1.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting (JSON value; repeatable).")
+@CRAWL_OPTIONS
 @click.option("--no-convert", is_flag=True, help="Load without LibreOffice or OCR.")
 @click.option("--ocr-threads", type=click.IntRange(1, 64), default=1, show_default=True)
 @WAIT_OPTION

@@ -450,18 +450,21 @@ def test_a_crawl_killed_while_repairing_a_killed_crawl_is_repaired_by_the_next(w
     assert query(data_dir, "select status from crawl_runs order by id") == [("interrupted",), ("finished",)]
 
 
-def test_robots_disallow_is_obeyed_and_recorded(world, tmp_path):
-    """One portal of the shared world says `Disallow: /` for the length of this test."""
-    def disallow_all(request):
-        request.send_body(200, b"User-agent: *\nDisallow: /\n", "text/plain")
-
-    world.add_route("yanchi", "/robots.txt", disallow_all)
+def _crawl_with_robots(world, data_dir: Path, robots) -> dict:
+    """Crawl yanchi and zhongning while yanchi's robots.txt is answered by `robots`."""
+    world.add_route("yanchi", "/robots.txt", robots)
     registry = [entry for entry in world.registry() if entry["id"] in ("yanchi", "zhongning")]
-    data_dir = tmp_path / "data"
     try:
-        summary = summary_of(run_crawl(data_dir, registry))
+        return summary_of(run_crawl(data_dir, registry))
     finally:
         world.remove_route("yanchi", "/robots.txt")
+
+
+def test_robots_disallow_is_obeyed_and_recorded(world, tmp_path):
+    """One portal of the shared world says `Disallow: /` for the length of this test."""
+    data_dir = tmp_path / "data"
+    summary = _crawl_with_robots(world, data_dir, lambda request: request.send_body(
+        200, b"User-agent: *\nDisallow: /\n", "text/plain"))
     fetched = query(data_dir, "select kind, count(*) from captures where portal_id = 'yanchi' group by kind")
     assert fetched == [("robots", 1)]
     assert query(data_dir, "select count(*) from errors where portal_id = 'yanchi' and kind = 'robots'")[0][0] >= 1
@@ -470,16 +473,9 @@ def test_robots_disallow_is_obeyed_and_recorded(world, tmp_path):
 
 def test_robots_answering_500_means_disallow_all_until_it_answers(world, tmp_path):
     """RFC 9309: a server error on robots.txt is a complete disallow, not an allow-all."""
-    def broken(request):
-        request.send_body(500, b"<html>Internal Server Error</html>", "text/html")
-
-    world.add_route("yanchi", "/robots.txt", broken)
-    registry = [entry for entry in world.registry() if entry["id"] in ("yanchi", "zhongning")]
     data_dir = tmp_path / "data"
-    try:
-        summary = summary_of(run_crawl(data_dir, registry))
-    finally:
-        world.remove_route("yanchi", "/robots.txt")
+    summary = _crawl_with_robots(world, data_dir, lambda request: request.send_body(
+        500, b"<html>Internal Server Error</html>", "text/html"))
     fetched = query(data_dir, "select kind, status from captures where portal_id = 'yanchi'")
     assert fetched and set(fetched) == {("robots", 500)}  # archived as received, nothing else asked
     assert query(data_dir, "select count(*) from errors where portal_id = 'yanchi' and kind = 'robots'")[0][0] >= 1
