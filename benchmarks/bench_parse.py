@@ -4,7 +4,8 @@ raw text extraction on the same PDFs (the floor any PDF text reader can reach).
 HTML is measured twice: `html_body` is the bare report body (render(spec, "html_body")),
 `html_page` the full detail pages of the sample world with their chrome, head metadata and
 信息公开 table (what the crawler really stores); `html_page_trafilatura` parses the same
-pages with only the trafilatura body step, for comparison with the default chain.
+pages with only the trafilatura body step, for comparison with the default chain. `ofd` is
+the same reports' PDF as a PDF-to-OFD converter writes it (sample_portals.forms.ofd).
 
     .venv/bin/python benchmarks/bench_parse.py [--reports 30] [--repeat 3]
 
@@ -26,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 NAMES = {"html_body": "r.html", "html_page": "r.html", "html_page_trafilatura": "r.html", "text": "r.txt",
-         "docx": "r.docx", "pdf": "r.pdf", "pypdfium2": "r.pdf"}
+         "docx": "r.docx", "pdf": "r.pdf", "pypdfium2": "r.pdf", "ofd": "r.ofd"}
 
 
 def _peak_mib() -> float:
@@ -99,7 +100,10 @@ def main() -> None:
     from sample_portals.reports import generate_reports
 
     specs = [s for s in generate_reports(2025, args.reports, portals.PORTALS) if s.format != "pre-2020"]
+    from sample_portals.forms import ofd
+
     forms = {form: [render(spec, form) for spec in specs] for form in ("html_body", "text", "docx", "pdf")}
+    forms["ofd"] = [ofd(spec) for spec in specs]  # the PDF as a PDF-to-OFD converter writes it
     with tempfile.TemporaryDirectory() as directory:
         forms["html_page"] = detail_pages(Path(directory), args.reports)
     forms["html_page_trafilatura"] = forms["html_page"]
