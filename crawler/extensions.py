@@ -7,6 +7,7 @@ May touch: DIR/ogi.db crawl_runs through the ledger.
 """
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.ledger import RunLedger
 
@@ -19,12 +20,16 @@ class RunLedgerExtension:
     @classmethod
     def from_crawler(cls, crawler):
         extension = cls(crawler, RunLedger.from_crawler(crawler))
+        # Stop at the first write the disk refuses, so a record written but not indexed stays the tail.
+        extension.ledger.on_storage_failure = lambda failure: deferred_from_coro(
+            crawler.engine.close_spider_async(reason="storage_failed"))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_closed(self, spider, reason):
         status = "finished" if reason == "finished" else f"closed:{reason}"
         self.crawler.ogi_summary = self.ledger.close(status)
+        self.crawler.ogi_storage_failure = self.ledger.storage_failure
 
 
 def ledger_of(crawler) -> RunLedger:

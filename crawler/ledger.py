@@ -12,6 +12,7 @@ counters, and Scrapy builds each component separately.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ COUNTERS = ("requests", "bytes_received", "new_captures", "changed", "unchanged"
 
 
 STATS_PREFIX = "ogi/"
+
+# A write the archive's disk refused (full, read-only, I/O error) or SQLite could not commit.
+STORAGE_ERRORS = (OSError, sqlite3.OperationalError)
 
 CHALLENGE_PAGE_MAX = 64_000  # anti-bot challenge pages are small; bigger bodies are not decoded here
 
@@ -98,6 +102,11 @@ class RunLedger:
         self.registry = registry
         self.run_id = run_id if run_id is not None else captures.start_run(self.db)
         self.stats = stats
+        # The first write the disk refused. From then on nothing more is written: a WARC
+        # record whose row failed must stay the file's tail, which the next start cuts
+        # (the run is left 'running', as a killed one is, so its repair is owed).
+        self.storage_failure: BaseException | None = None
+        self.on_storage_failure: Callable[[BaseException], None] = lambda failure: None
 
     @classmethod
     def from_crawler(cls, crawler) -> "RunLedger":
@@ -133,8 +142,21 @@ class RunLedger:
         return request.meta.get("ogi_portal") or (portal_for_url(self.registry, request.url) or {}).get("id")
 
     # -- archiving ----------------------------------------------------------------------
+    def storage_failed(self, failure: BaseException) -> None:
+        """The disk refused a write: remember the first refusal and stop the run."""
+        if self.storage_failure is None:
+            self.storage_failure = failure
+            self.on_storage_failure(failure)
+
     def archive(self, request, response) -> dict:
         """Write one exchange to WARC, then its captures row; return the row."""
+        try:
+            return self._archive(request, response)
+        except STORAGE_ERRORS as failure:
+            self.storage_failed(failure)
+            raise
+
+    def _archive(self, request, response) -> dict:
         portal_id = self.portal_id(request)
         kind = request.meta.get("ogi_kind") or ("robots" if urlsplit(request.url).path == "/robots.txt" else "other")
         payload = response.body or b""
@@ -206,9 +228,15 @@ class RunLedger:
               capture_id: int | None = None) -> None:
         portal_id = self.portal_id(request)
         request.meta["ogi_error_recorded"] = True
-        captures.record_error(self.db, run_id=self.run_id, portal_id=portal_id, url=request.url,
-                              kind=kind, reason=reason[:500], status=status, capture_id=capture_id)
-        self.db.conn.commit()
+        if self.storage_failure is not None:
+            return  # the disk refused writes: the run stops with that reason instead
+        try:
+            captures.record_error(self.db, run_id=self.run_id, portal_id=portal_id, url=request.url,
+                                  kind=kind, reason=reason[:500], status=status, capture_id=capture_id)
+            self.db.conn.commit()
+        except STORAGE_ERRORS as failure:
+            self.storage_failed(failure)
+            return
         if kind == "robots":
             self.count(portal_id, "disallowed")  # robots.txt said no: obeyed, not a fault
         elif kind != "blocked":
@@ -226,6 +254,12 @@ class RunLedger:
 
     def close(self, status: str = "finished") -> dict:
         summary = self.summary()
+        if self.storage_failure is not None:
+            try:
+                self.writer.close()
+            except STORAGE_ERRORS:
+                pass  # a torn tail is the next start's to cut
+            return summary
         captures.finish_run(self.db, self.run_id, summary, status)
         self.db.conn.commit()
         self.writer.close()

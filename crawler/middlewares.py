@@ -31,7 +31,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 
 from crawler.extensions import ledger_of
-from crawler.ledger import RunLedger
+from crawler.ledger import STORAGE_ERRORS, RunLedger
 from parsers import charset
 from parsers.charset import guess_encoding
 from crawler.registry import on_portal, portal_for_url
@@ -213,7 +213,12 @@ class WarcArchiveMiddleware:
         return cls(ledger_of(crawler))
 
     def process_response(self, request, response, spider=None):
-        row = self.ledger.archive(request, response)
+        if self.ledger.storage_failure is not None:
+            raise IgnoreRequest(f"not archived, the archive's disk failed: {request.url}")
+        try:
+            row = self.ledger.archive(request, response)
+        except STORAGE_ERRORS as failure:  # the ledger has stopped the run
+            raise IgnoreRequest(f"not archived, the archive's disk failed: {request.url}") from failure
         request.meta["ogi_outcome"] = row["outcome"]
         request.meta["ogi_capture_id"] = row["id"]
         if row["outcome"] == "blocked" and 200 <= response.status < 300:

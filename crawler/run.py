@@ -87,6 +87,8 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
         crawler = process.create_crawler(spider_cls)
         process.crawl(crawler)
         process.start()
+        if getattr(crawler, "ogi_storage_failure", None) is not None:
+            raise crawler.ogi_storage_failure  # the run stays 'running': the next start repairs it
         summary = getattr(crawler, "ogi_summary", None)
         if summary is not None and hasattr(crawler.spider, "columns"):
             summary["columns"] = crawler.spider.columns  # a discovery run: what it found

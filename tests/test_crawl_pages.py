@@ -413,3 +413,61 @@ def test_retry_after_slows_the_host_for_as_long_as_it_says_then_its_pace_returns
     ("http://h.gov.cn/a.html?sid=3&b=1", "http://h.gov.cn/a.html?sid=3&b=1")])  # a site id is not a session
 def test_urls_are_canonical_before_dedup_and_identity(url, canonical):
     assert linkrules.canonical_url(url) == canonical
+
+
+class CountingStats:
+    def __init__(self):
+        self.values = {}
+
+    def inc_value(self, key, n=1):
+        self.values[key] = self.values.get(key, 0) + n
+
+    def get_stats(self):
+        return dict(self.values)
+
+
+def test_the_first_write_the_disk_refuses_stops_the_run_and_leaves_the_unindexed_record_as_the_tail(
+        tmp_path, monkeypatch):
+    """ENOSPC on a captures row after its WARC record was written: the run is stopped once,
+    nothing more is written (no record after the unindexed one), the run stays 'running'
+    and the next start's repair cuts exactly that record away."""
+    import errno
+
+    from archive import captures
+    from crawler.middlewares import WarcArchiveMiddleware
+
+    registry = [{"id": "zhongning", "hosts": ["127.0.0.1:9"], "local": True, "hints": {}}]
+    ledger = RunLedger(tmp_path, registry, None, CountingStats())
+    captures.upsert_portals(ledger.db, registry)
+    ledger.db.conn.commit()
+    stops = []
+    ledger.on_storage_failure = stops.append
+    middleware = WarcArchiveMiddleware(ledger)
+    first = Request("http://127.0.0.1:9/a.html", meta={"ogi_portal": "zhongning", "ogi_kind": "report"})
+    middleware.process_response(first, page(first.url, f"<p>{REPORT}</p>"))
+    warc = next((tmp_path / "warc").glob("*.warc.gz"))
+    size_after_first = warc.stat().st_size
+
+    real_record = captures.record_capture
+    monkeypatch.setattr(captures, "record_capture", lambda *a, **k: (_ for _ in ()).throw(
+        OSError(errno.ENOSPC, "No space left on device")))
+    second = Request("http://127.0.0.1:9/b.html", meta={"ogi_portal": "zhongning", "ogi_kind": "report"})
+    with pytest.raises(IgnoreRequest, match="disk failed"):
+        middleware.process_response(second, page(second.url, "<p>second</p>"))
+    size_with_unindexed = warc.stat().st_size
+    assert size_with_unindexed > size_after_first
+    monkeypatch.setattr(captures, "record_capture", real_record)
+    third = Request("http://127.0.0.1:9/c.html", meta={"ogi_portal": "zhongning", "ogi_kind": "report"})
+    with pytest.raises(IgnoreRequest, match="disk failed"):
+        middleware.process_response(third, page(third.url, "<p>third</p>"))
+    ledger.error(third, "http_status", "after the failure")
+    assert warc.stat().st_size == size_with_unindexed  # nothing written after the refusal
+    assert [type(s) for s in stops] == [OSError] and ledger.storage_failure is stops[0]
+    ledger.close("closed:storage_failed")
+    db = ledger.db
+    assert db.execute("select status from crawl_runs").fetchall() == [("running",)]
+    assert db.execute("select count(*) from errors").fetchone()[0] == 0
+    assert db.execute("select url from captures").fetchall() == [(first.url,)]
+    repaired = captures.recover_killed_runs(db, tmp_path / "warc")
+    assert repaired == [(warc.name, size_with_unindexed, size_after_first)]
+    assert db.execute("select status from crawl_runs").fetchall() == [("interrupted",)]
