@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from archive.ahead import Ahead
 from archive.lock import write_lock
 from archive.publish import publish
 from archive.runs import recorded
@@ -250,11 +251,13 @@ class UnreadableRecord(Exception):
 class Loader:
     """Attributes captures to report versions in one database; one instance per load."""
 
-    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, parse: Callable, deriver=None):
+    def __init__(self, conn: sqlite3.Connection, warc_dir: Path, parse: Callable, deriver=None,
+                 ahead: Ahead | None = None):
         self.conn = conn
         self.warc_dir = warc_dir
         self.parse = parse
         self.deriver = deriver  # archive.derive.Deriver; None: parse the bytes alone
+        self.ahead = ahead or Ahead(parse, 1, tools=deriver is not None)  # one job: nothing ahead
         self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
                         "unchanged": 0, "errors": 0,
                         "cells": 0, "gone": 0, "conversions_made": 0, "conversions_reused": 0,
@@ -262,23 +265,43 @@ class Loader:
                         "conflicting_documents": 0}
 
     # one capture ---------------------------------------------------------------------
-    def load_capture(self, capture: sqlite3.Row) -> str:
-        conn = self.conn
-        # The current version, or a failed one kept beside it: seeing it again is a sighting.
-        seen = _one(conn,
+    def seen(self, capture: sqlite3.Row) -> sqlite3.Row | None:
+        """The current version, or a failed one kept beside it, that already holds this
+        URL with this payload: seeing it again is a sighting."""
+        return _one(self.conn,
                     "select r.id from report_sources s join reports r on r.id = s.report_id"
                     " where s.url = ? and s.payload_sha256 = ? and (r.is_current = 1 or r.status = 'failed')"
                     " order by r.is_current desc, r.id desc limit 1", (capture["url"], capture["payload_sha256"]))
+
+    def prepare(self, capture: sqlite3.Row):
+        """What a worker parses ahead for this capture: (response, content type), or None
+        for a capture that looks like a sighting now or whose record cannot be read (the
+        writer meets either again in its turn, exactly as a one-process load does)."""
+        if self.seen(capture):
+            return None
+        try:
+            response = self.read(capture)
+        except Exception:  # noqa: BLE001 - raised again, and recorded, when its turn comes
+            return None
+        return response, response.content_type or capture["content_type"]
+
+    def load_capture(self, capture: sqlite3.Row, prepared: tuple | None = None) -> str:
+        """Attribute one capture; `prepared` is (response, the Future of its parse) when
+        archive.ahead parsed it in a worker."""
+        conn = self.conn
+        seen = self.seen(capture)
         if seen:
             _add_source(conn, seen["id"], capture, primary=False)
             return "unchanged"
 
-        response = self.read(capture)
+        response, future = prepared or (self.read(capture), None)
         content_type = response.content_type or capture["content_type"]
-        inputs = self.derive(capture, response.payload, content_type)
-        parsed = parse_capture(self.parse, response.payload, capture["url"], content_type, **inputs.kwargs)
-        if inputs.problems:  # the tool's own reason first: it is why the report is failed
-            parsed.fields["problems"] = inputs.problems + list(parsed.fields.get("problems") or [])
+        parsed = self.ahead.result(future) if future is not None else None  # needed no tool
+        if parsed is None:
+            inputs = self.derive(capture, response.payload, content_type)
+            parsed = parse_capture(self.parse, response.payload, capture["url"], content_type, **inputs.kwargs)
+            if inputs.problems:  # the tool's own reason first: it is why the report is failed
+                parsed.fields["problems"] = inputs.problems + list(parsed.fields.get("problems") or [])
 
         key = report_key(capture["portal_id"], parsed.fields.get("agency"), parsed.fields.get("year"))
         form = source_form(capture["url"], capture["content_type"])
@@ -502,12 +525,12 @@ class Loader:
 
     def run(self) -> dict:
         conn = self.conn
-        for capture in self.pending_captures():
+        for capture, prepared in self.ahead.walk(self.pending_captures(), self.prepare):
             self.summary["captures"] += 1
             cells_before = self.summary["cells"]
             conn.execute("begin immediate")
             try:
-                outcome = self.load_capture(capture)
+                outcome = self.load_capture(capture, prepared)
                 self.mark_loaded(capture, outcome)  # loaded in the transaction that wrote its report
                 conn.execute("commit")
             except Exception as exc:  # a bad record must not stop the others
@@ -526,6 +549,7 @@ class Loader:
             key = {"report": "sources_added", "version": "sources_added", "source": "sources_added",
                    "unchanged": "unchanged"}[outcome]
             self.summary[key] += 1
+        self.summary["parsed_ahead"] = self.ahead.used
         conn.execute("begin immediate")
         self.summary["gone"] = self.mark_gone()
         conn.execute("commit")
@@ -570,7 +594,7 @@ def forget_loaded(conn: sqlite3.Connection) -> None:
 
 def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = False,
                  convert: bool = True, ocr_threads: int = 1, time_limit: float | None = None,
-                 wait: float = 0.0) -> dict:
+                 wait: float = 0.0, jobs: int = 1) -> dict:
     """Load every not-yet-loaded report capture of DIR into DIR/ogi.db; return counts.
 
     `parse` defaults to parsers.parse(data, name, content_type); loading twice adds nothing.
@@ -579,7 +603,8 @@ def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = 
     `time_limit` (seconds) the limit for each converter run, instead of each tool's own.
     `rebuild` re-parses every capture with the current parser: the derived tables are
     rebuilt from the captures in capture order, so versions and first/last sightings come
-    out as they were seen.
+    out as they were seen. `jobs` > 1 parses ahead in that many worker processes
+    (archive.ahead; `parse` must then be picklable): the same database, sooner.
 
     Ends by publishing a snapshot for `ogi serve` (archive.publish): readers never see a
     load half done. Holds DIR's write lock (archive.lock; waits up to `wait` s, else ArchiveLocked). A
@@ -588,13 +613,13 @@ def load_archive(data_dir: Path, parse: Callable | None = None, rebuild: bool = 
     """
     with recorded(data_dir, "load") as run:
         with write_lock(data_dir, "load", wait):
-            run.summary = _load(Path(data_dir), parse, rebuild, convert, ocr_threads, time_limit)
+            run.summary = _load(Path(data_dir), parse, rebuild, convert, ocr_threads, time_limit, jobs)
             run.summary["published"] = publish(data_dir).parent.name  # what `ogi serve` shows from now on
         run.status = "incomplete" if run.summary["not_loaded"] else "ok"
         return run.summary
 
 
-def _load(data_dir: Path, parse, rebuild, convert, ocr_threads, time_limit) -> dict:
+def _load(data_dir: Path, parse, rebuild, convert, ocr_threads, time_limit, jobs) -> dict:
     if parse is None:
         from parsers import parse
     db = open_db(data_dir / "ogi.db")
@@ -610,9 +635,11 @@ def _load(data_dir: Path, parse, rebuild, convert, ocr_threads, time_limit) -> d
             from archive.derive import Deriver
 
             deriver = Deriver(conn, data_dir / "warc", ocr_threads=ocr_threads, time_limit=time_limit)
+        ahead = Ahead(parse, jobs, tools=deriver is not None)
         try:
-            summary = Loader(conn, data_dir / "warc", parse, deriver).run()
+            summary = Loader(conn, data_dir / "warc", parse, deriver, ahead).run()
         finally:
+            ahead.close()
             if deriver is not None:
                 deriver.close()
         conn.execute("pragma wal_checkpoint(truncate)")  # `ogi serve` opens the file immutable

@@ -384,6 +384,18 @@ def _header_pairs(headers):
     return pairs
 
 
+RECORD_STARTS = (b"\x1f\x8b", b"WARC/")  # a gzip member (each record is one), or a plain record
+
+
+def _record_starts_here(stream, offset: int, warc_path: Path) -> None:
+    """Refuse an offset that is not a record's first byte. warcio, handed one, reads on
+    as plain text and may come back with some later record: not this capture's."""
+    head = stream.read(5)
+    stream.seek(offset)
+    if not head.startswith(RECORD_STARTS):
+        raise ValueError(f"no WARC record starts at offset {offset} of {warc_path.name}")
+
+
 def read_record(warc_path: Path, offset: int, max_decoded: int = DECODED_MAX_BYTES) -> ArchivedResponse:
     """Read the response or revisit record starting at `offset` in `warc_path`.
 
@@ -394,6 +406,7 @@ def read_record(warc_path: Path, offset: int, max_decoded: int = DECODED_MAX_BYT
     """
     with open(warc_path, "rb") as stream:
         stream.seek(offset)
+        _record_starts_here(stream, offset, warc_path)
         for record in ArchiveIterator(stream):
             if record.rec_type not in ("response", "revisit"):
                 # a wrong offset that happens to land before some other record: not this capture
@@ -428,6 +441,7 @@ def read_conversion(warc_path: Path, offset: int) -> bytes:
     """The payload of the conversion record at `offset` of `warc_path`."""
     with open(warc_path, "rb") as stream:
         stream.seek(offset)
+        _record_starts_here(stream, offset, warc_path)
         for record in ArchiveIterator(stream):
             if record.rec_type != "conversion":
                 raise ValueError(f"no conversion record at offset {offset} of {warc_path.name}: "

@@ -42,6 +42,15 @@ def CRAWL_OPTIONS(command):  # noqa: N802 - a decorator, named like the options 
     return command
 
 
+def JOBS_OPTION(command):  # noqa: N802 - a decorator, named like the options beside it
+    """--jobs: worker processes that parse ahead of the one writer (archive.ahead)."""
+    from archive.ahead import default_jobs
+
+    return click.option("--jobs", type=click.IntRange(1, 256), default=default_jobs(), show_default=True,
+                        help="Worker processes parsing ahead of the writer (default: the cores this"
+                             " process may use); the result is the same database whatever N is.")(command)
+
+
 WAIT_OPTION = click.option(
     "--wait", type=click.FloatRange(min=0), default=0.0, show_default=True,
     help="Seconds to wait for the archive's write lock when another command holds it (then exit 3).")
@@ -144,9 +153,10 @@ def crawl_inputs(registry: Path | None, portal_ids, local: bool, overrides) -> t
 @CRAWL_OPTIONS
 @click.option("--no-convert", is_flag=True, help="Load without LibreOffice or OCR.")
 @click.option("--ocr-threads", type=click.IntRange(1, 64), default=1, show_default=True)
+@JOBS_OPTION
 @WAIT_OPTION
 def update(data_dir: Path, registry: Path | None, portal_ids, local: bool, overrides, no_convert: bool,
-           ocr_threads: int, wait: float) -> None:
+           ocr_threads: int, jobs: int, wait: float) -> None:
     """What a timer runs: crawl, then load, under one hold of the archive's write lock.
 
     Exit 0 when the crawl finished and every capture loaded; 1 when either fell short (the
@@ -160,7 +170,8 @@ def update(data_dir: Path, registry: Path | None, portal_ids, local: bool, overr
     entries, settings = crawl_inputs(registry, portal_ids, local, overrides)
     with exiting_on_archive_errors("update"):
         try:
-            result = run_update(data_dir, entries, settings, wait=wait, convert=not no_convert, ocr_threads=ocr_threads)
+            result = run_update(data_dir, entries, settings, wait=wait, convert=not no_convert, ocr_threads=ocr_threads,
+                                jobs=jobs)
         except (ArchiveIndexMissing, DistributedConfigError) as refused:
             raise click.ClickException(str(refused)) from None
     loaded = result["load"]
@@ -225,9 +236,10 @@ def format_report(report) -> str:
 @click.option("--convert-time-limit", type=click.FloatRange(min=1), default=None,
               help="Seconds before a LibreOffice or OCR run is killed (default: 120 s a file for"
                    " LibreOffice, 30 s + 60 s a page for OCR).")
+@JOBS_OPTION
 @WAIT_OPTION
 def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int, convert_time_limit: float | None,
-         wait: float) -> None:
+         jobs: int, wait: float) -> None:
     """Parse archived report captures (from the WARCs, never the network) into reports, cells and checks.
 
     Exit 0 when every capture was loaded (bad input is a failed report, not a failure);
@@ -240,7 +252,7 @@ def load(data_dir: Path, rebuild: bool, no_convert: bool, ocr_threads: int, conv
         raise click.ClickException(f"{data_dir} is not an archive folder (no ogi.db, no warc/): run `ogi crawl` first")
     with exiting_on_archive_errors("load"):
         summary = load_archive(data_dir, rebuild=rebuild, convert=not no_convert, ocr_threads=ocr_threads,
-                               time_limit=convert_time_limit, wait=wait)
+                               time_limit=convert_time_limit, wait=wait, jobs=jobs)
     click.echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
     if summary["not_loaded"]:
         click.echo(f"ogi load: {summary['not_loaded']} captures not loaded (see errors, kind load_retry);"

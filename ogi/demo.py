@@ -64,7 +64,9 @@ def run_demo(
     finally:
         world.stop()
 
-    summary = load_archive(data_dir, ocr_threads=min(2, os.cpu_count() or 1))
+    from archive.ahead import default_jobs
+
+    summary = load_archive(data_dir, ocr_threads=min(2, os.cpu_count() or 1), jobs=default_jobs())
     echo("ogi load: " + " ".join(f"{key}={value}" for key, value in summary.items()))
     if serve:
         from archive.serve import serve as run_serve

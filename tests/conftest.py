@@ -37,6 +37,23 @@ def query(data_dir: Path, sql: str, params=()) -> list[tuple]:
         conn.close()
 
 
+DERIVED_COLUMNS = {  # every column but the load's own clock
+    "reports": "*", "report_cells": "*", "checks": "*",
+    "report_sources": "*", "loaded_captures": "capture_id, report_id, outcome",
+    "errors": "portal_id, url, stage, kind, reason, status, capture_id",
+    "conversions": "id, source_sha256, kind, pages, tool, content_type, source_url, refers_to"}  # a DOCX holds its making time
+
+
+def derived_tables(data_dir: Path) -> dict:
+    """What `ogi load` wrote, row by row, for comparing two loads of one archive."""
+    conn = sqlite3.connect(data_dir / "ogi.db")
+    try:
+        return {table: conn.execute(f"select {columns} from {table} order by 1, 2, 3").fetchall()
+                for table, columns in DERIVED_COLUMNS.items()}
+    finally:
+        conn.close()
+
+
 def warc_records(data_dir: Path) -> list[tuple[str, str, int]]:
     """(file, WARC-Type, offset) of every response/revisit record in DIR/warc."""
     records = []

@@ -18,6 +18,7 @@ from sample_portals.portals import PORTALS
 from sample_portals.render import render
 from sample_portals.reports import generate_reports, pre2020_report, trial_reports
 
+from conftest import derived_tables
 from archive_builder import HTML, PDF, ArchiveBuilder, report_page, sample_specs, url_of  # noqa: F401
 
 
@@ -524,3 +525,53 @@ def test_a_load_on_a_full_disk_stops_with_its_reason_and_the_next_one_loses_noth
         assert report_rows(archive) == report_rows(reference)
     finally:
         subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+# -- parsing ahead on every core (archive.ahead) ------------------------------------------
+def test_a_load_on_two_workers_makes_the_same_database_as_one_process(tmp_path):
+    """Versions, sightings, a page and its PDF, two live documents of one key, a page that
+    does not parse, an unreadable record and a .doc that needs LibreOffice: loaded with
+    --jobs 2 they give the same rows, ids included, as a one-process load."""
+    import shutil
+
+    from sample_portals import forms
+
+    specs = sample_specs(4)
+    archive = ArchiveBuilder(tmp_path / "serial")
+    first, second, third, fourth = specs
+    archive.capture(first.portal_id, url_of(first), report_page(first, attachment=url_of(first, ".pdf")))
+    archive.capture(first.portal_id, url_of(first, ".pdf"), render(first, "pdf"), PDF, kind="attachment",
+                    referrer=url_of(first))
+    archive.capture(second.portal_id, url_of(second), report_page(second))
+    twin = sample_specs(4)[1]
+    twin.table2["penalty"] += 5
+    twin.printed.pop("table2.penalty", None)
+    archive.capture(twin.portal_id, url_of(twin, "-b.html"), report_page(twin))
+    archive.capture(third.portal_id, url_of(third), b"<html><body><p>not a report</p></body></html>")
+    archive.capture(fourth.portal_id, url_of(fourth), report_page(fourth, body="<p>详见附件。</p>",
+                                                                    attachment=url_of(fourth, ".doc")))
+    archive.capture(fourth.portal_id, url_of(fourth, ".doc"), forms.doc(fourth), "application/msword",
+                    kind="attachment", referrer=url_of(fourth))
+    archive.new_run()
+    archive.capture(second.portal_id, url_of(second), report_page(second))  # a sighting
+    changed = sample_specs(4)[0]
+    changed.table2["penalty"] += 7
+    changed.printed.pop("table2.penalty", None)
+    archive.capture(first.portal_id, url_of(first), report_page(changed, attachment=url_of(first, ".pdf")))
+    unreadable = archive.capture(third.portal_id, url_of(third, "-x.html"), report_page(third))
+    archive.db.execute("update captures set warc_offset = 3 where id = ?", [unreadable])
+    archive.db.conn.commit()
+    parallel = tmp_path / "parallel"
+    shutil.copytree(archive.data_dir, parallel)
+
+    one = load_archive(archive.data_dir, jobs=1)
+    two = load_archive(parallel, jobs=2)
+    own = ("published", "parsed_ahead")
+    assert {k: v for k, v in one.items() if k not in own} == {k: v for k, v in two.items() if k not in own}
+    # seven parsed in the workers; the sighting, the unreadable record and the .doc by the writer
+    assert (one["parsed_ahead"], two["parsed_ahead"]) == (0, 7)
+    assert (one["new_versions"], one["unchanged"], one["conflicting_documents"], one["errors"],
+            one["conversions_made"]) == (1, 1, 1, 1, 1)
+    serial, workers = derived_tables(archive.data_dir), derived_tables(parallel)
+    assert {table: len(rows) for table, rows in workers.items()} == {table: len(rows) for table, rows in serial.items()}
+    assert workers == serial

@@ -32,7 +32,7 @@ def reindex_warcs(data_dir, registry=None):
     return reindex_with(data_dir, registry, kind_of=kind_of_url, portal_of=portal_for_url)
 from archive.schema import open_db
 from archive.warc import WarcWriter, read_annotations
-from conftest import REPO, query, run_ogi, warc_records
+from conftest import REPO, derived_tables, query, run_ogi, warc_records
 
 # Every captures column but the row's own id and run_id (ids of one database).
 CARRIED = ("portal_id", "url", "method", "fetched_at", "status", "content_type", "content_length",
@@ -127,6 +127,21 @@ def test_load_makes_the_same_reports_from_the_rebuilt_index(original, rebuilt):
     before, after = reports(original["dir"]), reports(rebuilt["dir"])
     assert len(before) > 5
     assert after == before
+
+
+def test_a_load_on_two_workers_makes_the_same_database_as_one_process_on_the_sample_world(rebuilt, tmp_path):
+    """`ogi load --jobs 2` against `--jobs 1` on the crawled sample world: every row the
+    load writes (ids, versions, cells, checks, sources, errors) is the same."""
+    folders = []
+    for jobs in ("1", "2"):
+        folder = tmp_path / f"jobs{jobs}"
+        shutil.copytree(rebuilt["dir"], folder)
+        said = run_ogi("load", "--data", str(folder), "--rebuild", "--no-convert", "--jobs", jobs).stdout
+        assert ("parsed_ahead=0" in said) is (jobs == "1"), said
+        folders.append(folder)
+    one, two = (derived_tables(folder) for folder in folders)
+    assert len(one["reports"]) > 40 and len(one["report_cells"]) > 1000
+    assert two == one
 
 
 def test_a_second_reindex_adds_nothing(rebuilt):

@@ -262,3 +262,14 @@ def test_a_first_run_killed_before_its_first_row_is_repaired_not_refused(tmp_pat
     assert repaired == [(location.warc_file, size, 0)]
     (kept,) = (warc_dir / "quarantine").iterdir()  # set aside whole, not deleted
     assert kept.stat().st_size == size
+
+
+@pytest.mark.parametrize("shift", [1, 3, 7, 11, 40])
+def test_an_offset_that_is_not_a_records_first_byte_is_refused_not_read_as_another_record(tmp_path, shift):
+    with WarcWriter(tmp_path) as writer:
+        first = write_one(writer)
+        write_one(writer, url=URL + "?second", body=BODY + b"2")
+    path = tmp_path / first.warc_file
+    assert read_record(path, first.offset).payload == BODY
+    with pytest.raises(ValueError, match=f"no WARC record starts at offset {first.offset + shift}"):
+        read_record(path, first.offset + shift)
