@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from parsers import template
 from parsers.chrome import is_chrome
-from parsers.document import Block, Cell, Table
+from parsers.document import Block, Cell, Paragraph, Table
 from parsers.labels import normalise_label
 
 _NUMERALS = {section.numeral: section.number for section in template.SECTIONS}
@@ -65,6 +65,18 @@ def inline_headings(text: str) -> list[tuple[int, int, str]]:
             found.append((match.start(), match.end(), number))
             position = match.end()
     return found
+
+
+def run_in_heading(text: str) -> tuple[str, str] | None:
+    """(number, the text after it) when a paragraph opens with a whole section heading and
+    runs on: a heading set as a bold run at the start of its paragraph (开普云 pages, Word
+    files) comes out of a browser's print or a text copy as one line with its first sentence."""
+    for number, pattern in _inline_patterns():
+        match = pattern.match(text.lstrip())
+        if match:
+            rest = text.lstrip()[match.end():].lstrip(" \t。.．:：")
+            return (number, rest) if rest else None
+    return None
 
 
 def block_text(block: Block) -> str:
@@ -120,9 +132,12 @@ def split_sections(blocks: list[Block]) -> tuple[list[Block], dict[str, list[Blo
             if rows:
                 target.append(Table(rows, inferred=block.inferred))
             continue
-        number = section_number(block.text)
+        run_in = run_in_heading(block.text)
+        number = run_in[0] if run_in else section_number(block.text)
         if number and number > current:
             start(number)
+            if run_in:  # the heading's own paragraph goes on: its text is the section's
+                target.append(Paragraph(run_in[1]))
         else:
             target.append(block)
     return preamble, sections

@@ -1,6 +1,8 @@
 """Fixtures and helpers shared across test modules: the sample world, the demo archive,
 and reading an archive folder (its database and its WARC records) the way a user would."""
 
+import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -52,6 +54,19 @@ def derived_tables(data_dir: Path) -> dict:
                 for table, columns in DERIVED_COLUMNS.items()}
     finally:
         conn.close()
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars")
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail("chromium is not installed but CI is set: run `make browser` (apt-get install chromium)")
+    pytest.skip("chromium is not installed (apt-get install chromium, or `make browser`); CI would fail here")
 
 
 def warc_records(data_dir: Path) -> list[tuple[str, str, int]]:

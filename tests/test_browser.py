@@ -9,7 +9,6 @@ Skipped only when chromium is missing outside CI; in CI (CI=true) a missing chro
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,24 +19,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conftest import free_port, query
+from conftest import CHROMIUM_FLAGS, chromium_path, free_port, query
 from sample_portals.render import render
 from archive_builder import PDF, ArchiveBuilder, report_page, sample_specs, url_of
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars")
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail("chromium is not installed but CI is set: run `make browser` (apt-get install chromium)")
-    pytest.skip("chromium is not installed (apt-get install chromium, or `make browser`); CI would fail here")
-
-
 @contextmanager
 def datasette_on(data_dir: Path, process: dict | None = None):
     """`ogi serve` on a free port; yields its base URL (`process["pid"]`: the server's pid)."""

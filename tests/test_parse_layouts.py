@@ -271,3 +271,50 @@ def test_the_gansu_statistics_form_reads_the_year_column_and_keeps_email_apart()
     assert legacy == {"active_disclosed": 412, "applications_received": 19, "applications_in_person": 7,
                       "applications_online": 6, "replies": 18, "replies_denied": 2,
                       "replies_not_this_agency": 1, "reviews": 1}
+
+
+RUN_IN = (1, 5, 6)  # the headings a paragraph follows (2-4 stand over their tables)
+
+
+def run_in_html(body: str) -> str:
+    """Each of headings 1, 5, 6 set as a bold run opening its first paragraph (开普云
+    pages, Word files saved as HTML), instead of a paragraph of its own."""
+    import re
+
+    for number in RUN_IN:
+        heading = template.SECTIONS[number - 1].heading
+        body, replaced = re.subn(
+            rf"<(p|h3)[^>]*>(?:<[^>]+>)*({template.SECTIONS[number - 1].numeral}、{heading})(?:</?[^>]+>)*?</\1>\s*"
+            r"<p[^>]*>(?:&nbsp;)*", r"<p><b>\2</b>", body, count=1)
+        assert replaced == 1, heading
+    return body
+
+
+def run_in_text(text: str) -> str:
+    for number in RUN_IN:
+        section = template.SECTIONS[number - 1]
+        line = f"{section.numeral}、{section.heading}"
+        assert line + "\n" in text, line
+        head, tail = text.split(line + "\n", 1)
+        text = head + line + tail.lstrip()
+    return text
+
+
+@pytest.mark.parametrize("form", ["html_body", "text"])
+def test_headings_run_into_their_first_paragraph_still_cut_the_sections(modern_specs, form):
+    """A heading printed as a styled run at the start of its paragraph: the six sections
+    and every number come out as from the same report with headings on lines of their own."""
+    from sample_portals.render import render
+
+    for spec in modern_specs[:6]:
+        plain = parse_form(spec, form)
+        data = render(spec, form).decode("utf-8")
+        if form == "html_body":
+            data = "<html><body>" + run_in_html(data) + "</body></html>"
+        else:
+            data = run_in_text(data)
+        run_in = parsers.parse(data.encode("utf-8"), name=FORMS[form])
+        assert report_cells(run_in) == report_cells(plain) == truth_cells(spec)
+        assert run_in.status == plain.status
+        for number in RUN_IN:
+            assert run_in.sections[str(number)] and run_in.sections[str(number)] in plain.sections[str(number)], number
