@@ -38,10 +38,11 @@ from archive import captures
 from parsers.sniff import declared_format
 from archive.publish import current_snapshot
 from archive.search import fts_query
-from archive.views import ARCHIVE_PATH
+from archive.views import ARCHIVE_PATH, REPORT_PATH
 from archive.warc import read_record
 
 PLUGIN_NAME = "ogi-archive"
+REPORT_TABLES = ("report_summary", "current_reports", "conflicting_reports")
 _INLINE_FORMS = ("html", "text")
 _EXTENSION_BY_FORM = {"html": "html", "text": "txt", "other": "bin"}
 
@@ -99,10 +100,18 @@ def _follow_snapshot(datasette) -> None:
         serve_snapshot(datasette, newest)
 
 
+# Columns holding a report's id, wherever a journalist meets one: each opens its page.
+REPORT_ID_COLUMNS = ("report_id", "prev_report_id")
+
+
 @hookimpl
-def render_cell(value, column):
+def render_cell(value, column, table):
     if column == "archived_url" and isinstance(value, str) and value.startswith(ARCHIVE_PATH):
         return Markup('<a href="{0}" rel="nofollow">{0}</a>').format(escape(value))
+    if column == "report_page" and isinstance(value, str) and value.startswith(REPORT_PATH):
+        return Markup('<a href="{0}">报告页 {1}</a>').format(escape(value), escape(value[len(REPORT_PATH):]))
+    if isinstance(value, int) and (column in REPORT_ID_COLUMNS or (column == "id" and table in REPORT_TABLES)):
+        return Markup('<a href="{0}{1}">{1}</a>').format(REPORT_PATH, value)
     return None
 
 
@@ -200,7 +209,10 @@ async def health(datasette, request):
 
 @hookimpl
 def register_routes():
-    return [(r"^" + ARCHIVE_PATH + r"(?P<capture_id>\d+)$", archived_original), (r"^/-/health$", health)]
+    from archive.report_page import report_page
+
+    return [(r"^" + ARCHIVE_PATH + r"(?P<capture_id>\d+)$", archived_original), (r"^/-/health$", health),
+            (r"^" + REPORT_PATH + r"(?P<report_id>\d+)$", report_page)]
 
 
 class OneScanFacet(ColumnFacet):

@@ -46,7 +46,7 @@ from archive.publish import publish
 from archive.runs import recorded
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
-from parsers.metadata import report_key
+from parsers.metadata import agency_id, report_key
 from parsers.sniff import declared_format, detect_format
 
 # Lower is better: which form's parse a version shows when it has several.
@@ -171,6 +171,7 @@ def _report_fields(parsed: ParsedCapture, capture: sqlite3.Row) -> dict:
         "province": capture["province"], "city": capture["city"], "county": capture["county"],
         "admin_code": capture["admin_code"], "portal_id": capture["portal_id"],
         "year": fields.get("year"), "title": fields.get("title"),
+        "agency_id": agency_id(capture["portal_id"], fields.get("agency"), capture["county"]),
         "published": _plain(fields.get("published")),
         "source_url": capture["url"], "source_capture_id": capture["id"],
         "content_sha256": capture["payload_sha256"], "format": fields.get("format"),

@@ -455,3 +455,21 @@ def _quotable_checks(db: sqlite_utils.Database) -> None:
     for reports loaded before."""
     for column, kind in (("printed", int), ("computed", int), ("sentence_zh", str), ("sentence_en", str)):
         db["checks"].add_column(column, kind)
+
+
+@migration("0011_agency_id")
+def _agency_id(db: sqlite_utils.Database) -> None:
+    """reports.agency_id (parsers.metadata.agency_id): one agency across years and name
+    variants, for year-over-year questions without string surgery on report_key. Filled
+    here for reports loaded before, from their portal's county."""
+    from parsers.metadata import agency_id
+
+    db["reports"].add_column("agency_id", str)
+    db.execute("alter table current_reports add column agency_id text")
+    rows = db.execute("select id, portal_id, agency, county from reports").fetchall()
+    db.conn.executemany("update reports set agency_id = ? where id = ?",
+                        [(agency_id(portal, agency, county), report_id) for report_id, portal, agency, county in rows])
+    db.execute("update current_reports set agency_id = (select agency_id from reports where reports.id = current_reports.id)")
+    _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems", "agency_id"))
+    db.execute("create index reports_agency_year on reports(agency_id, year) where is_current = 1")
+    db.execute("create index current_reports_agency_id on current_reports(agency_id, year)")

@@ -70,6 +70,7 @@ def build_datasette(data_dir: Path) -> Datasette:
         "warc_dir": str((Path(data_dir) / "warc").resolve()),
         "published_dir": str(published_dir(data_dir).resolve())}
     datasette = Datasette(immutables=[str(snapshot)], metadata=meta, settings=SETTINGS,
+                          template_dir=str(Path(__file__).with_name("templates")),
                           inspect_data={DATABASE_NAME: counts_of(snapshot)})
     serve_snapshot(datasette, snapshot)
     return datasette

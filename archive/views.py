@@ -15,6 +15,7 @@ from parsers import template
 from parsers.template import TABLE3_COLUMN_KEYS
 
 ARCHIVE_PATH = "/-/archive/"  # the plugin route serving a capture's archived original
+REPORT_PATH = "/-/report/"  # the plugin route showing one report as printed
 
 
 def template_rows() -> list[dict]:
@@ -52,7 +53,8 @@ select
     penalty, licensing, coercion, fees,
     new_received, carried_over, granted, partially_granted, total_processed, carried_forward,
     review_total, litigation_total, checks_failed,
-    version, first_seen, last_seen, gone_at
+    version, first_seen, last_seen, gone_at,
+    agency_id, '{REPORT_PATH}' || id as report_page
 from current_reports
 """
 
@@ -94,9 +96,40 @@ where gone_at is null
 """
 
 
+# The figures compared year over year (reports' headline columns a journalist quotes).
+YEAR_OVER_YEAR = ("new_received", "total_processed", "granted", "penalty", "licensing", "coercion",
+                  "review_total", "litigation_total")
+
+
+def _agency_years_sql() -> str:
+    """One row per agency and year (agency_id: parsers.metadata.agency_id), the previous
+    year's figures beside this year's and the change. Two documents live for one agency and
+    year (conflicting_reports) count as `documents`; the row shows the first loaded."""
+    figures = ",\n    ".join(
+        f"r.{name}, p.{name} as prev_{name}, r.{name} - p.{name} as change_{name}" for name in YEAR_OVER_YEAR)
+    return f"""
+create view agency_years as
+with one as (
+    select agency_id, year, min(id) as report_id, count(*) as documents
+    from current_reports
+    where agency_id is not null and year is not null and status != 'failed'
+    group by agency_id, year
+)
+select
+    o.agency_id, r.agency, r.level, r.province, r.city, r.county, r.admin_code, o.year,
+    o.report_id, o.documents, po.year as prev_year, po.report_id as prev_report_id,
+    {figures}
+from one o
+join current_reports r on r.id = o.report_id
+left join one po on po.agency_id = o.agency_id and po.year = o.year - 1
+left join current_reports p on p.id = po.report_id
+"""
+
+
 def fingerprint() -> str:
     """What the derived objects are made of today: schema.refresh_derived rebuilds them when it changes."""
-    made_of = json.dumps([REPORT_SUMMARY_SQL, _table3_wide_sql(), CONFLICTING_REPORTS_SQL, template_rows()],
+    made_of = json.dumps([REPORT_SUMMARY_SQL, _table3_wide_sql(), CONFLICTING_REPORTS_SQL, _agency_years_sql(),
+                          template_rows()],
                          ensure_ascii=False)
     return hashlib.sha256(made_of.encode("utf-8")).hexdigest()
 
@@ -104,7 +137,7 @@ def fingerprint() -> str:
 def create_views(db: sqlite_utils.Database) -> None:
     """(Re)create the views (schema.refresh_derived calls this when they changed)."""
     for name, sql in (("report_summary", REPORT_SUMMARY_SQL), ("table3_wide", _table3_wide_sql()),
-                      ("conflicting_reports", CONFLICTING_REPORTS_SQL)):
+                      ("conflicting_reports", CONFLICTING_REPORTS_SQL), ("agency_years", _agency_years_sql())):
         db.execute(f"drop view if exists {name}")
         db.execute(sql)
 

@@ -159,6 +159,19 @@ def normalise_agency(agency: str) -> str:
     return re.sub(r"(人民政府|办事处)$", "", name)
 
 
+def agency_id(portal_id: str | None, agency: str | None, county: str | None = None) -> str | None:
+    """One agency across years, whatever its name's variant: normalise_agency, then without
+    a leading 中共 and without the portal's county name in front (新堡镇 and 中宁县新堡镇人民政府
+    are one body on 中宁's portal); the county's own government keeps its name. None when
+    the parse could not tell the agency."""
+    name = normalise_agency(agency or "")
+    name = re.sub(r"^中共", "", name)
+    place = normalise_agency(county or "")
+    if place and name.startswith(place) and len(name) > len(place):
+        name = name[len(place):]
+    return f"{portal_id or ''}|{name}" if name else None
+
+
 def report_key(portal_id: str | None, agency: str | None, year: int | None) -> str | None:
     """Stable identity of a report across forms and versions; None when the parse could
     not tell agency or year."""

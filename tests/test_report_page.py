@@ -1,0 +1,157 @@
+"""The page per report (`/-/report/{id}`, archive.report_page) and the agency across years
+(reports.agency_id, the agency_years view), through the Datasette `ogi serve` builds.
+
+What a journalist relies on: one agency is one agency whatever its name's variant
+(中宁县宁安镇人民政府 one year, 宁安镇 the next); the page lays the tables out as printed, in
+the template's order with Chinese labels; a number not read says so (未读出) with its
+reason; a broken sum is marked on the cell it concerns with its quotable sentence; the
+previous year is one click away, with the changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+
+import pytest
+
+from archive.serve import build_datasette
+from parsers import template
+from parsers.metadata import agency_id
+from sample_portals.portals import PORTALS
+from sample_portals.render import render
+from sample_portals.reports import generate_reports
+from archive_builder import ArchiveBuilder, report_page, sample_specs, url_of
+
+TEXT = "text/plain; charset=utf-8"
+
+
+def get(datasette, path: str):
+    return asyncio.run(datasette.client.get(path))
+
+
+def another_year(spec, year: int, agency: str, added: int):
+    """The same body's report for `year`, under another spelling of its name, with table 3's
+    natural-person applications raised by `added` (sums kept)."""
+    other = copy.deepcopy(spec)
+    other.year, other.agency = year, agency
+    other.title = f"{agency}{year}年政府信息公开工作年度报告"
+    other.published = spec.published.replace(year=year + 1) if spec.published else None
+    for row in ("new_received", "total_processed", "granted"):
+        other.table3[row]["natural_person"] += added
+        other.table3[row]["total"] += added
+    other.printed = {}
+    return other
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    base = sample_specs(1, seed=31)[0]  # 中宁县… 人民政府, 2022
+    short = re.sub(r"人民政府$", "", base.agency)
+    earlier = another_year(base, base.year - 1, short, 5)
+    broken = next(s for s in generate_reports(31, 80, PORTALS)
+                  if s.format == "2021" and s.expected_failed_checks == ["t3_row_total"])
+    unread = sample_specs(1)[0]
+    archive = ArchiveBuilder(tmp_path_factory.mktemp("report-page"))
+    ids = {}
+    for name, spec in (("base", base), ("earlier", earlier), ("broken", broken)):
+        archive.capture(spec.portal_id, url_of(spec, f"-{name}.html"), report_page(spec))
+    text = render(unread, "text").decode("utf-8")
+    line = next(line for line in text.splitlines() if "本年新收" in line)
+    damaged = re.sub(r"\| [0-9]+ \|", "| 不详 |", line, count=1)
+    assert damaged != line
+    archive.capture(unread.portal_id, url_of(unread, ".txt"), text.replace(line, damaged).encode("utf-8"), TEXT)
+    archive.load(convert=False)
+    for name, spec in (("base", base), ("earlier", earlier), ("broken", broken), ("unread", unread)):
+        [row] = archive.rows("select id from reports where year = ? and agency like ?",
+                             (spec.year, re.sub(r"人民政府$", "", spec.agency) + "%"))
+        ids[name] = row["id"]
+    archive.db.conn.close()
+    return {"datasette": build_datasette(archive.data_dir), "archive": archive, "ids": ids,
+            "base": base, "earlier": earlier, "broken": broken}
+
+
+def test_agency_id_is_one_body_across_name_variants():
+    assert agency_id("zhongning", "中宁县新堡镇人民政府", "中宁县") == agency_id("zhongning", "新堡镇", "中宁县") \
+        == agency_id("zhongning", "中宁县 新堡镇", "中宁县") == agency_id("zhongning", "中宁县新堡镇", "中宁县") \
+        == "zhongning|新堡镇"
+    assert agency_id("zhongning", "中共中宁县委办公室", "中宁县") == agency_id("zhongning", "中宁县委办公室", "中宁县")
+    assert agency_id("zhongning", "中宁县人民政府", "中宁县") == "zhongning|中宁县"  # the county itself keeps its name
+    assert agency_id("zhongning", "中宁县新堡镇", "中宁县") != agency_id("yanchi", "中宁县新堡镇", "盐池县")
+    assert agency_id("zhongning", None, "中宁县") is None
+
+
+def test_one_row_per_agency_year_with_the_previous_years_figures(site):
+    base, earlier = site["base"], site["earlier"]
+    rows = site["archive"].rows("select * from agency_years where report_id in (?, ?) order by year",
+                                (site["ids"]["earlier"], site["ids"]["base"]))
+    assert [(r["year"], r["agency_id"]) for r in rows] == [(earlier.year, rows[0]["agency_id"]), (base.year, rows[0]["agency_id"])]
+    before, now = rows
+    assert (before["prev_year"], before["prev_new_received"]) == (None, None)
+    assert now["prev_report_id"] == site["ids"]["earlier"]
+    assert now["new_received"] == base.table3["new_received"]["total"]
+    assert now["prev_new_received"] == earlier.table3["new_received"]["total"]
+    assert now["change_new_received"] == -5
+
+
+def test_the_report_page_shows_the_tables_as_printed_in_the_templates_order(site):
+    response = get(site["datasette"], f"/-/report/{site['ids']['base']}")
+    assert response.status_code == 200
+    page = response.text
+    base = site["base"]
+    assert base.title in page and "行政区划代码" in page
+    labels = [row.label for row in template.TABLE3_ROWS]
+    positions = [page.index(label.replace("“", "&#34;").replace("”", "&#34;")) if label not in page else page.index(label)
+                 for label in labels]
+    assert positions == sorted(positions)  # the template's order, every row there
+    for key, label in template.TABLE3_COLUMNS:
+        assert f'data-col="{key}">{label}</th>' in page
+    cell = re.search(r'<tr data-row="new_received">.*?</tr>', page, re.S).group(0)
+    numbers = [int(n.replace(",", "")) for n in re.findall(r'<td class="num[^"]*"[^>]*>([\d,]+)', cell)]
+    assert numbers == [base.table3["new_received"][key] for key in template.TABLE3_COLUMN_KEYS]
+
+
+def test_a_number_not_read_says_so_with_its_reason(site):
+    page = get(site["datasette"], f"/-/report/{site['ids']['unread']}").text
+    cell = re.search(r'<tr data-row="new_received">.*?</tr>', page, re.S).group(0)
+    first = re.search(r"<td class=\"([^\"]*)\"[^>]*>(.*?)</td>", cell, re.S)
+    assert "missing" in first.group(1)
+    assert "未读出" in first.group(2) and "不详" in first.group(2)
+
+
+def test_a_failed_sum_is_marked_on_its_cell_with_its_sentence(site):
+    datasette = site["datasette"]
+    page = get(datasette, f"/-/report/{site['ids']['broken']}").text
+    failed = site["archive"].rows("select rule, scope, sentence_zh from checks where report_id = ? and passed = 0",
+                                  (site["ids"]["broken"],))
+    assert failed and {check["rule"] for check in failed} == {"t3_row_total"}
+    for check in failed:
+        key = check["scope"].split(":", 1)[1]
+        cells = re.search(rf'<tr data-row="{key}">.*?</tr>', page, re.S).group(0)
+        marked = re.findall(r'<td class="num[^"]*failing[^"]*" title="([^"]*)"', cells)
+        assert marked == [check["sentence_zh"]]  # the row's 总计, with its sentence
+        assert f"<strong>{check['sentence_zh']}</strong>" in page
+    assert page.count(" failing") == len(failed)
+    assert " failing" not in get(datasette, f"/-/report/{site['ids']['base']}").text
+
+
+def test_the_previous_year_is_linked_with_the_changes(site):
+    datasette = site["datasette"]
+    page = get(datasette, f"/-/report/{site['ids']['base']}").text
+    assert f'<a href="/-/report/{site["ids"]["earlier"]}" rel="prev">' in page
+    earlier = get(datasette, f"/-/report/{site['ids']['earlier']}").text
+    assert f'<a href="/-/report/{site["ids"]["base"]}" rel="next">' in earlier
+    row = re.search(r"<tr><th scope=\"row\">本年新收申请</th>(.*?)</tr>", page, re.S).group(1)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells[:3] == [str(site["earlier"].table3["new_received"]["total"]),
+                         str(site["base"].table3["new_received"]["total"]), "-5"]
+
+
+def test_report_lists_link_to_the_report_page_and_unknown_ids_are_404(site):
+    datasette = site["datasette"]
+    summary = get(datasette, "/ogi/report_summary").text
+    for report_id in site["ids"].values():
+        assert f'href="/-/report/{report_id}"' in summary
+    assert get(datasette, "/-/report/99999999").status_code == 404
+    assert get(datasette, "/-/report/99999999999999999999999").status_code == 404
