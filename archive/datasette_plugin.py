@@ -79,14 +79,56 @@ def prepare_connection(conn, database, datasette):
 @hookimpl
 def asgi_wrapper(datasette):
     """Before each request: serve the newest published snapshot (archive.publish) if
-    `current` moved, so a load's result is online without restarting `ogi serve`."""
+    `current` moved, so a load's result is online without restarting `ogi serve`. CSV
+    answers go out as spreadsheets read them (csv_for_spreadsheets)."""
     def wrap(app):
+        app = csv_for_spreadsheets(app)
+
         async def follow_snapshot(scope, receive, send):
             if scope.get("type") == "http":
                 _follow_snapshot(datasette)
             await app(scope, receive, send)
         return follow_snapshot
     return wrap
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+_ARCHIVE_LINK = re.compile(rb'(\A|[,\n"])(/-/(?:archive|report)/\d)')
+
+
+def csv_for_spreadsheets(app):
+    """Every .csv answer starts with the UTF-8 byte-order mark, which is how Excel knows
+    the file is UTF-8 (without it, Chinese opens as mojibake in a GB18030 locale), and its
+    links to archived originals and report pages are absolute, so they still open once
+    the file has left the site. The rest of the bytes are Datasette's."""
+    async def wrapped(scope, receive, send):
+        if scope.get("type") != "http" or not scope.get("path", "").endswith(".csv"):
+            return await app(scope, receive, send)
+        host = dict(scope.get("headers") or []).get(b"host", b"127.0.0.1")
+        base = scope.get("scheme", "http").encode() + b"://" + host
+        state = {"first": True, "held": b"", "csv": False}
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = message.get("headers") or []
+                kind = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
+                state["csv"] = message.get("status") == 200 and (b"csv" in kind or b"text/plain" in kind)
+                if state["csv"]:  # the body grows: let the server frame it
+                    message = {**message, "headers": [(k, v) for k, v in headers if k.lower() != b"content-length"]}
+            elif message["type"] == "http.response.body" and state["csv"]:
+                body = state["held"] + message.get("body", b"")
+                state["held"] = b""
+                if message.get("more_body"):  # a link is rewritten whole: keep the last line for later
+                    cut = body.rfind(b"\n") + 1
+                    body, state["held"] = body[:cut], body[cut:]
+                body = _ARCHIVE_LINK.sub(lambda m: m.group(1) + base + m.group(2), body)
+                if state["first"] and (body or not message.get("more_body")):
+                    body, state["first"] = UTF8_BOM + body, False
+                message = {**message, "body": body}
+            await send(message)
+
+        await app(scope, receive, sending)
+    return wrapped
 
 
 def _follow_snapshot(datasette) -> None:
@@ -205,6 +247,45 @@ async def health(datasette, request):
     snapshot = getattr(datasette, "ogi_snapshot", None)
     return Response.json({"ok": True, "current_reports": reports, "pid": os.getpid(),
                           "snapshot": Path(snapshot).parent.name if snapshot else None})
+
+
+async def holdings(datasette) -> dict | None:
+    """What the landing page says the archive holds: counts by province and year, the
+    latest reports archived, the canned questions."""
+    database = _archive_database(datasette)
+    if database is None:
+        return None
+    try:
+        counts = (await database.execute(
+            "select province, year, count(*) as n from current_reports where year is not null"
+            " group by province, year order by province, year")).rows
+        totals = (await database.execute(
+            "select count(*), count(distinct agency_id), count(distinct county), sum(checks_failed > 0)"
+            " from current_reports")).rows[0]
+        latest = (await database.execute(
+            "select id, title, agency, county, first_seen from current_reports"
+            " order by first_seen desc, id desc limit 10")).rows
+    except Exception:  # noqa: BLE001 - an archive not yet migrated: the plain index
+        return None
+    provinces: dict[str, dict] = {}
+    for row in counts:
+        entry = provinces.setdefault(row["province"] or "（未知）", {"name": row["province"] or "（未知）", "years": {}, "total": 0})
+        entry["years"][row["year"]] = row["n"]
+        entry["total"] += row["n"]
+    queries = (datasette.metadata("queries", database="ogi") or {})
+    return {"reports": totals[0], "agencies": totals[1], "counties": totals[2], "failing": totals[3] or 0,
+            "years": sorted({row["year"] for row in counts}), "by_province": list(provinces.values()),
+            "latest": [dict(row) for row in latest], "queries": list(queries.items())}
+
+
+@hookimpl
+def extra_template_vars(template, datasette):
+    if template != "index.html":
+        return {}
+
+    async def landing():
+        return {"ogi_holdings": await holdings(datasette)}
+    return landing
 
 
 @hookimpl

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -155,3 +156,36 @@ def test_report_lists_link_to_the_report_page_and_unknown_ids_are_404(site):
         assert f'href="/-/report/{report_id}"' in summary
     assert get(datasette, "/-/report/99999999").status_code == 404
     assert get(datasette, "/-/report/99999999999999999999999").status_code == 404
+
+
+def test_the_landing_page_says_what_the_archive_holds_and_links_straight_in(site):
+    page = get(site["datasette"], "/").text
+    reports = site["archive"].rows("select province, year, count(*) as n from reports where is_current = 1"
+                                   " group by province, year")
+    assert f"本档案现有 <strong>{sum(r['n'] for r in reports)}</strong> 份年报" in page
+    for row in reports:
+        assert f"?province={quote(row['province'])}&amp;year={row['year']}\">{row['n']}</a>" in page
+    for target in ("/ogi/report_summary", "/ogi/agency_years", "/ogi/failing_checks", "/ogi/year_over_year_jumps",
+                   "/ogi/late_reports", 'name="_search"'):
+        assert target in page, target
+    for report_id in site["ids"].values():
+        assert f'href="/-/report/{report_id}"' in page
+
+
+@pytest.mark.parametrize("query", ["", "?_stream=on", "?_size=2"])
+def test_csv_opens_in_excel_in_chinese_with_links_that_work_off_the_site(site, query):
+    import csv
+    import io
+
+    response = get(site["datasette"], f"/ogi/report_summary.csv{query}")
+    assert response.status_code == 200
+    raw = response.content
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    expected = site["archive"].rows("select id, agency, source_capture_id from reports where is_current = 1 order by id")
+    assert len(rows) == (2 if query == "?_size=2" else len(expected))
+    for row, report in zip(rows, expected):
+        assert row["agency"] == report["agency"]
+        assert row["archived_url"] == f"http://localhost/-/archive/{report['source_capture_id']}"
+        assert row["report_page"] == f"http://localhost/-/report/{report['id']}"
+    assert not get(site["datasette"], "/ogi/report_summary.json").content.startswith(b"\xef\xbb\xbf")
