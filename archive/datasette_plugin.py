@@ -37,7 +37,7 @@ from markupsafe import Markup, escape
 from archive import captures
 from parsers.sniff import declared_format
 from archive.publish import current_snapshot
-from archive.search import fts_query
+from archive.search import SNIPPET_MARKS, fts_query, search_snippet
 from archive.views import ARCHIVE_PATH, REPORT_PATH
 from archive.warc import read_record
 
@@ -72,6 +72,7 @@ def prepare_connection(conn, database, datasette):
     for limit, value in SERVED_LIMITS.items():
         conn.setlimit(limit, value)
     conn.create_function("bigram_query", 1, fts_query, deterministic=True)
+    conn.create_function("search_snippet", -1, search_snippet, deterministic=True)
     if _has_bigram_index(conn):
         conn.create_function("escape_fts", 1, fts_query, deterministic=True)
 
@@ -150,6 +151,9 @@ REPORT_ID_COLUMNS = ("report_id", "prev_report_id")
 def render_cell(value, column, table):
     if column == "archived_url" and isinstance(value, str) and value.startswith(ARCHIVE_PATH):
         return Markup('<a href="{0}" rel="nofollow">{0}</a>').format(escape(value))
+    if column == "snippet" and isinstance(value, str):
+        opened, closed = SNIPPET_MARKS
+        return Markup(str(escape(value)).replace(opened, "<mark>").replace(closed, "</mark>"))
     if column == "report_page" and isinstance(value, str) and value.startswith(REPORT_PATH):
         return Markup('<a href="{0}">报告页 {1}</a>').format(escape(value), escape(value[len(REPORT_PATH):]))
     if isinstance(value, int) and (column in REPORT_ID_COLUMNS or (column == "id" and table in REPORT_TABLES)):

@@ -73,14 +73,77 @@ def _term_phrase(term: str) -> str | None:
     return '"' + " ".join(tokens) + '"' + (" *" if prefix else "")
 
 
-def fts_query(query: str | None) -> str:
-    """A user's search words as an FTS5 MATCH expression over `bigram_text`.
+OPERATORS = ("OR", "NOT")  # typed in capitals between two words, as in FTS5 itself
+_QUOTED = re.compile(r'"([^"]*)"|(\S+)')
 
-    Every word must match (implicit AND); quotes and FTS operators typed by the user are
-    treated as text, like Datasette's own escaped search mode. An empty query matches
-    nothing rather than erroring.
+
+def parse_query(query: str | None) -> list[tuple[str, str]]:
+    """(operator, operand) pairs in order: operator AND, OR or NOT joins the operand to what
+    came before (the first operand's is AND). An operand is one word or a "quoted phrase".
+    OR and NOT count only between two operands; anywhere else, and any other FTS syntax
+    (NEAR, *, ^, parentheses, an unpaired quote), they are searched as text."""
+    items: list[str | tuple[str]] = []
+    text = query or ""
+    if text.count('"') % 2:
+        text = text.replace('"', " ")  # an unpaired quote is no phrase
+    for quoted, word in _QUOTED.findall(text):
+        items.append((quoted,) if quoted or word == "" else word)
+    parsed: list[tuple[str, str]] = []
+    pending = "AND"
+    for position, item in enumerate(items):
+        if isinstance(item, str) and item in OPERATORS and parsed and position + 1 < len(items) \
+                and not (isinstance(items[position + 1], str) and items[position + 1] in OPERATORS):
+            pending = item
+            continue
+        parsed.append((pending, item[0] if isinstance(item, tuple) else item))
+        pending = "AND"
+    return parsed
+
+
+def fts_query(query: str | None) -> str:
+    """A user's search as an FTS5 MATCH expression over `bigram_text`.
+
+    Every word must match (implicit AND); `OR` and `NOT` typed between two words, and
+    "quoted phrases" (the words next to each other), work as in FTS5; any other FTS syntax
+    a user types is treated as text, like Datasette's own escaped search mode. An empty
+    query matches nothing rather than erroring.
     """
-    phrases = [phrase for term in (query or "").split() if (phrase := _term_phrase(term))]
-    if not phrases:
+    parts: list[str] = []
+    for operator, operand in parse_query(query):
+        phrase = _phrase_of_words(operand)
+        if phrase is None:
+            continue
+        parts.append(phrase if not parts else f"{operator} {phrase}")
+    if not parts:
         return '""'
-    return " AND ".join(phrases)
+    return " ".join(parts)
+
+
+def _phrase_of_words(words: str) -> str | None:
+    """A quoted phrase of several words: Chinese is written without spaces, so a space
+    between two Han characters joins them ("信息 公开" is 信息公开); other words stay words,
+    all of it one FTS5 phrase (政府信息公开 2021 matches 政府信息公开2021年)."""
+    return _term_phrase(re.sub(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])", "", words))
+
+
+SNIPPET_CHARS = 36  # on each side of the first hit
+SNIPPET_MARKS = ("【", "】")
+
+
+def search_snippet(query: str | None, *texts: str | None) -> str | None:
+    """Where the search matched: the first of `texts` (title, then sections 1-6) holding a
+    word of `query` that was not NOTed, as "…text 【word】 text…" around its first hit."""
+    words = [_normalise(operand) for operator, operand in parse_query(query) if operator != "NOT"]
+    words = [word for word in words if word.strip()]
+    for text in texts:
+        found_in = _normalise(text or "")
+        # quoted as printed (NFKC would turn ，into ,) wherever the positions still agree
+        plain = text if text and len(text) == len(found_in) else found_in
+        hits = [(found_in.find(word), word) for word in words if word in found_in]
+        if not hits:
+            continue
+        start, word = min(hits)
+        left, right = max(0, start - SNIPPET_CHARS), min(len(plain), start + len(word) + SNIPPET_CHARS)
+        return ("…" if left else "") + plain[left:start] + SNIPPET_MARKS[0] + plain[start:start + len(word)] \
+            + SNIPPET_MARKS[1] + plain[start + len(word):right] + ("…" if right < len(plain) else "")
+    return None

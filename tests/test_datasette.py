@@ -94,6 +94,32 @@ def test_search_finds_four_character_words_and_phrases_in_order(world):
     assert rows(world["datasette"], f"/ogi/reports.json?_search={quote('罚款收取')}") == []
 
 
+def test_search_hits_come_with_the_passage_that_matched_most_relevant_first(world):
+    """The canned search: OR and NOT between words, hits ordered by relevance (bm25) with
+    a snippet of the section that matched, the hit marked."""
+    fined, reviewed = world["fined"], world["specs"][1]
+    found = rows(world["datasette"], f"/ogi/search_reports.json?q={quote('罚款 OR 复议')}")
+    assert {row["agency"] for row in found} == {fined.agency, reviewed.agency}
+    by_agency = {row["agency"]: row["snippet"] for row in found}
+    assert "【罚款】共计3万元" in by_agency[fined.agency]
+    assert "行政【复议】案件1件" in by_agency[reviewed.agency]
+    assert [row["agency"] for row in rows(world["datasette"], f"/ogi/search_reports.json?q={quote('公开 NOT 罚款')}")
+            ] and fined.agency not in {row["agency"] for row in rows(
+                world["datasette"], f"/ogi/search_reports.json?q={quote('公开 NOT 罚款')}")}
+    ranked = rows(world["datasette"], f"/ogi/search_reports.json?q={quote('公开')}")
+    conn = sqlite3.connect(world["db_file"])
+    try:
+        scores = dict(conn.execute("select rowid, bm25(reports_fts) from reports_fts where reports_fts match ?",
+                                   ['"公开"']).fetchall())
+    finally:
+        conn.close()
+    assert sorted(row["report_id"] for row in ranked) == sorted(scores)
+    in_order = [scores[row["report_id"]] for row in ranked]
+    assert in_order == sorted(in_order)  # bm25: lower is more relevant
+    page = get(world["datasette"], f"/ogi/search_reports?q={quote('罚款')}").text
+    assert "<mark>罚款</mark>" in page
+
+
 def test_the_search_box_on_the_table_page_uses_the_same_search(world):
     page = get(world["datasette"], f"/ogi/reports?_search={quote('罚款')}")
     assert page.status_code == 200
