@@ -46,6 +46,7 @@ from archive.publish import publish
 from archive.runs import recorded
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
+from parsers.checks import YEAR_RULES, year_checks
 from parsers.metadata import agency_id, report_key
 from parsers.sniff import declared_format, detect_format
 
@@ -553,6 +554,7 @@ class Loader:
         self.summary["parsed_ahead"] = self.ahead.used
         conn.execute("begin immediate")
         self.summary["gone"] = self.mark_gone()
+        self.summary["year_checks"] = check_across_years(conn)
         conn.execute("commit")
         for table in ("reports", "report_sources", "checks"):
             self.summary[f"{table}_total"] = _one(conn, f"select count(*) from {table}")[0]
@@ -560,6 +562,42 @@ class Loader:
         self.summary["failed_reports"] = _one(
             conn, "select count(*) from reports where is_current = 1 and status = 'failed'")[0]
         return self.summary
+
+
+_YEAR_CELLS = ("(c.table_name = 'table3' and c.row_key in ('carried_over', 'carried_forward'))"
+               " or (c.table_name = 'table2' and c.col_key in ('in_force', 'issued', 'repealed'))")
+
+
+def check_across_years(conn: sqlite3.Connection) -> int:
+    """The checks of each current report against its agency's report of the year before
+    (parsers.checks.year_checks, rules YEAR_RULES), made anew from the current reports: a
+    new version of either year changes them. Where the year before has two documents live
+    (conflicting_reports), which one to compare with is for a person to judge: no check.
+    Returns the checks written."""
+    placeholders = ", ".join("?" * len(YEAR_RULES))
+    conn.execute(f"delete from checks where rule in ({placeholders})", YEAR_RULES)
+    reports: dict[tuple, list[int]] = {}
+    for report_id, agency, year in conn.execute(
+            "select id, agency_id, year from reports where is_current = 1 and status != 'failed'"
+            " and agency_id is not null and year is not null order by id"):
+        reports.setdefault((agency, year), []).append(report_id)
+    pairs = [(report_id, year, before[0]) for (agency, year), ids in reports.items()
+             if len(before := reports.get((agency, year - 1), [])) == 1 for report_id in ids]
+    if not pairs:
+        return 0
+    cells: dict[int, dict] = {}
+    for report_id, table, row, col, value in conn.execute(
+            "select c.report_id, c.table_name, c.row_key, c.col_key, c.value from report_cells c"
+            f" join reports r on r.id = c.report_id where r.is_current = 1 and ({_YEAR_CELLS})"):
+        cells.setdefault(report_id, {})[(table, row, col)] = value
+    rows = []
+    for report_id, year, before_id in pairs:
+        checks = year_checks(year, cells.get(report_id, {}), cells.get(before_id, {}))
+        rows += check_rows(report_id, [check.to_json() for check in checks])
+    conn.executemany(
+        "insert into checks (report_id, rule, scope, passed, expected, actual, detail, printed, computed,"
+        " sentence_zh, sentence_en) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
 
 
 def _response_id(capture: sqlite3.Row) -> str | None:

@@ -69,6 +69,10 @@ def _checked_cells(check: dict) -> list[tuple[str, str, str]]:
         return [("table3", row, key) for row in ("new_received", "carried_over", "total_processed", "carried_forward")]
     if rule == "t4_total" and kind == "group":
         return [("table4", key, "total")]
+    if rule == "y2y_carried_over" and kind == "column":
+        return [("table3", "carried_over", key)]
+    if rule == "y2y_in_force" and kind == "row":
+        return [("table2", key, "in_force")]
     if rule == "text_no_applications":
         return [("table3", "new_received", "total")]
     if rule == "text_penalty":

@@ -16,6 +16,10 @@ from parsers import template
 
 RULES = ("t3_row_total", "t3_outcome_total", "t3_balance", "t4_total",
          "text_no_applications", "text_penalty", "timeliness")
+# Checks of a report against the same agency's report of the year before (year_checks):
+# a difference to report, never a correction of either.
+YEAR_RULES = ("y2y_carried_over", "y2y_in_force")
+_T2_ROW_LABELS = dict(template.TABLE2_DOCUMENT_ROWS)
 
 
 @dataclass
@@ -204,3 +208,43 @@ def run_checks(report) -> list[Check]:
     return (table3_checks(report.table3) + table4_checks(report.table4)
             + text_checks(applications, report.table2, report.table3, everything)
             + [timeliness_check(report.year, report.level, report.published)])
+
+
+def year_checks(year: int, cells: dict, last_cells: dict) -> list[Check]:
+    """This year's report against the same agency's report of the year before, both as
+    {(table, row, col): value}. 上年结转 (table 3, per column) is what last year's report
+    carried forward (结转下年度); 现行有效件数 of regulations and normative documents is last
+    year's plus 本年制发 minus 本年废止. A check whose inputs are missing is passed=None."""
+    checks = []
+    for col in template.TABLE3_COLUMN_KEYS:
+        printed = cells.get(("table3", "carried_over", col))
+        before = last_cells.get(("table3", "carried_forward", col))
+        scope = f"column:{col}"
+        if printed is None or before is None:
+            checks.append(Check("y2y_carried_over", None, before, printed,
+                                f"{col}: missing {'carried_over' if printed is None else 'last year carried_forward'}",
+                                scope, printed, before))
+            continue
+        checks.append(_quoted(
+            Check("y2y_carried_over", printed == before, before, printed,
+                  f"{col}: 上年结转 {printed}, last year's 结转下年度 {before}", scope, printed, before),
+            f"表三「二、上年结转」·{_T3_COLUMN_LABELS[col]} 印为 {printed}，{year - 1} 年度报告「四、结转下年度继续办理」为 {before}",
+            f"Table 3, carried over / {col}: printed as {printed}; the {year - 1} report carried forward {before}"))
+    for row in ("regulations", "normative_documents"):
+        table = "table2"
+        printed = cells.get((table, row, "in_force"))
+        issued, repealed = cells.get((table, row, "issued")), cells.get((table, row, "repealed"))
+        before = last_cells.get((table, row, "in_force"))
+        scope = f"row:{row}"
+        if None in (printed, issued, repealed, before):
+            checks.append(Check("y2y_in_force", None, before, printed, f"{row}: missing a figure", scope, printed))
+            continue
+        computed = before + issued - repealed
+        label = _T2_ROW_LABELS[row]
+        checks.append(_quoted(
+            Check("y2y_in_force", printed == computed, computed, printed,
+                  f"{row}: in force {printed}; last year {before} + issued {issued} - repealed {repealed} = {computed}",
+                  scope, printed, computed),
+            f"表二「{label}」现行有效件数印为 {printed}，{year - 1} 年度的 {before} 件加本年制发 {issued} 件、减本年废止 {repealed} 件为 {computed}",
+            f"Table 2, {row}: {printed} in force printed; the {year - 1} report's {before} + {issued} issued - {repealed} repealed = {computed}"))
+    return checks

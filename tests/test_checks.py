@@ -82,3 +82,13 @@ def test_a_late_report_says_its_dates_and_an_unreadable_number_says_nothing():
     table["granted"]["natural_person"] = None
     missing = [c for c in table3_checks(table) if c.scope == "row:granted"]
     assert [(c.passed, c.sentence_zh) for c in missing] == [(None, "")]
+
+
+def test_year_checks_without_last_years_figures_cannot_pass_or_fail():
+    from parsers.checks import YEAR_RULES, year_checks
+
+    this_year = {("table3", "carried_over", col): 1 for col in template.TABLE3_COLUMN_KEYS}
+    checks = year_checks(2023, this_year, {})
+    assert {check.rule for check in checks} == set(YEAR_RULES)
+    assert [check.passed for check in checks] == [None] * len(checks)
+    assert all(not check.sentence_zh for check in checks)

@@ -32,16 +32,30 @@ def get(datasette, path: str):
     return asyncio.run(datasette.client.get(path))
 
 
-def another_year(spec, year: int, agency: str, added: int):
-    """The same body's report for `year`, under another spelling of its name, with table 3's
-    natural-person applications raised by `added` (sums kept)."""
+def another_year(spec, year: int, agency: str, added: int, planted: int = 2):
+    """The same body's report for `year` (the year before `spec`), under another spelling of
+    its name: table 3's natural-person applications raised by `added`; what it carried
+    forward is what `spec` carried over, but for other_org, `planted` more (a difference
+    the year check must find); its normative documents in force are what `spec`'s are
+    before this year's issued and repealed. Its own sums stay intact."""
     other = copy.deepcopy(spec)
     other.year, other.agency = year, agency
     other.title = f"{agency}{year}年政府信息公开工作年度报告"
     other.published = spec.published.replace(year=year + 1) if spec.published else None
+    t3 = other.table3
+    received = t3["new_received"]["total"]
     for row in ("new_received", "total_processed", "granted"):
-        other.table3[row]["natural_person"] += added
-        other.table3[row]["total"] += added
+        t3[row]["natural_person"] += added
+        t3[row]["total"] += added
+    other.sections = {key: text.replace(f"申请{received}件", f"申请{received + added}件") if text else text
+                      for key, text in other.sections.items()}
+    for col in t3["carried_forward"]:
+        t3["carried_forward"][col] = spec.table3["carried_over"][col] + (planted if col in ("other_org", "total") else 0)
+        t3["carried_over"][col] = t3["total_processed"][col] + t3["carried_forward"][col] - t3["new_received"][col]
+        assert t3["carried_over"][col] >= 0
+    docs = spec.table2["normative_documents"]
+    other.table2["normative_documents"] = {"issued": 1, "repealed": 0,
+                                           "in_force": docs["in_force"] - docs["issued"] + docs["repealed"]}
     other.printed = {}
     return other
 
@@ -102,9 +116,9 @@ def test_the_report_page_shows_the_tables_as_printed_in_the_templates_order(site
     page = response.text
     base = site["base"]
     assert base.title in page and "行政区划代码" in page
+    table3 = page.split('data-table="table3"', 1)[1]
     labels = [row.label for row in template.TABLE3_ROWS]
-    positions = [page.index(label.replace("“", "&#34;").replace("”", "&#34;")) if label not in page else page.index(label)
-                 for label in labels]
+    positions = [table3.index(f"{label}</th>") for label in labels]
     assert positions == sorted(positions)  # the template's order, every row there
     for key, label in template.TABLE3_COLUMNS:
         assert f'data-col="{key}">{label}</th>' in page
@@ -134,7 +148,33 @@ def test_a_failed_sum_is_marked_on_its_cell_with_its_sentence(site):
         assert marked == [check["sentence_zh"]]  # the row's 总计, with its sentence
         assert f"<strong>{check['sentence_zh']}</strong>" in page
     assert page.count(" failing") == len(failed)
-    assert " failing" not in get(datasette, f"/-/report/{site['ids']['base']}").text
+    assert " failing" not in get(datasette, f"/-/report/{site['ids']['earlier']}").text
+
+
+def test_this_years_carried_over_and_documents_in_force_are_checked_against_last_years_report(site):
+    """y2y_carried_over per column: 上年结转 = last year's 结转下年度 (planted: other_org and
+    total differ by 2); y2y_in_force: 现行有效件数 = last year's + 本年制发 − 本年废止."""
+    base, earlier = site["base"], site["earlier"]
+    checks = {(c["rule"], c["scope"]): c for c in site["archive"].rows(
+        "select * from checks where report_id = ? and rule like 'y2y%'", (site["ids"]["base"],))}
+    assert len(checks) == len(template.TABLE3_COLUMN_KEYS) + 2
+    for col in template.TABLE3_COLUMN_KEYS:
+        check = checks[("y2y_carried_over", f"column:{col}")]
+        assert (check["printed"], check["computed"]) == (base.table3["carried_over"][col],
+                                                         earlier.table3["carried_forward"][col])
+        assert check["passed"] == (0 if col in ("other_org", "total") else 1)
+    failed = checks[("y2y_carried_over", "column:other_org")]
+    assert failed["sentence_zh"] == (f"表三「二、上年结转」·其他 印为 {base.table3['carried_over']['other_org']}，"
+                                     f"{earlier.year} 年度报告「四、结转下年度继续办理」为 "
+                                     f"{earlier.table3['carried_forward']['other_org']}")
+    in_force = checks[("y2y_in_force", "row:normative_documents")]
+    assert in_force["passed"] == 1 and in_force["computed"] == base.table2["normative_documents"]["in_force"]
+    assert checks[("y2y_in_force", "row:regulations")]["passed"] == 1
+    assert site["archive"].rows("select count(*) as n from checks where report_id != ? and rule like 'y2y%'",
+                                (site["ids"]["base"],)) == [{"n": 0}]  # no year before them in the archive
+    page = get(site["datasette"], f"/-/report/{site['ids']['base']}").text
+    row = re.search(r'<tr data-row="carried_over">.*?</tr>', page, re.S).group(0)
+    assert len(re.findall(r'class="num[^"]*failing', row)) == 2
 
 
 def test_the_previous_year_is_linked_with_the_changes(site):
