@@ -26,6 +26,7 @@ import os
 import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import urljoin
 
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
@@ -38,7 +39,7 @@ from archive import captures
 from parsers.sniff import declared_format
 from archive.publish import current_snapshot
 from archive.search import SNIPPET_MARKS, fts_query, search_snippet
-from archive.views import ARCHIVE_PATH, REPORT_PATH
+from archive.views import ARCHIVE_PATH, ARCHIVED_PAGE_PATH, REPORT_PATH
 from archive.warc import read_record
 
 PLUGIN_NAME = "ogi-archive"
@@ -222,21 +223,106 @@ async def archived_original(datasette, request):
     headers["Content-Disposition"] = f'{disposition}; filename="{download_name(capture_id, form)}"'
     payload = record.payload
     if form == "html":
-        payload, changed = shown_copy(payload)
-        if changed:
-            headers["X-Ogi-Shown-Copy"] = "meta refresh neutralised; the archived bytes are unchanged"
+        links = await archived_links(database, capture["url"], link_targets(payload, capture["url"]))
+        payload, changes = shown_copy(payload, capture["url"], links)
+        if changes:
+            headers["X-Ogi-Shown-Copy"] = "; ".join(changes) + "; the archived bytes are unchanged"
     return Response(payload, status=200, headers=headers, content_type=content_type)
 
 
+_LINK = re.compile(rb"""(<a\b[^>]*?\bhref\s*=\s*)(["'])([^"'<>]*)\2""", re.I)
+MAX_LINKS = 500  # looked up per page: a page of more is mostly navigation
+
+
+def _resolved(href: bytes, page_url: str) -> str | None:
+    """The absolute http(s) URL a link points at, without its fragment; None for anything else."""
+    try:
+        text = href.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    url = urljoin(page_url, text).split("#", 1)[0]
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def link_targets(payload: bytes, page_url: str) -> list[str]:
+    targets = []
+    for match in _LINK.finditer(payload):
+        url = _resolved(match.group(3), page_url)
+        if url and url not in targets:
+            targets.append(url)
+    return targets[:MAX_LINKS]
+
+
+async def archived_links(database, page_url: str, urls: list[str]) -> dict[str, int]:
+    """{URL: its newest archived capture} for the links of a page that we hold."""
+    if not urls:
+        return {}
+    rows = (await database.execute(
+        f"select url, max(id) as id from captures where url in ({', '.join('?' * len(urls))})"
+        " and status between 200 and 299 and record_type in ('response', 'revisit') group by url", urls)).rows
+    return {row["url"]: row["id"] for row in rows}
+
+
 _META_REFRESH = re.compile(rb"(<meta\b[^>]*?\bhttp-equiv\s*=\s*[\"']?)(refresh)", re.I)
+_HEAD = re.compile(rb"<head\b[^>]*>", re.I)
+LIVE_LINK_STYLE = (b"<style>a[data-ogi-live]{text-decoration-style:dashed}"
+                   b"a[data-ogi-live]::after{content:' \\2197';font-size:.8em}</style>")
 
 
-def shown_copy(payload: bytes) -> tuple[bytes, bool]:
-    """The archived HTML as shown: a <meta http-equiv=refresh> would navigate the reader
-    away (CSP cannot forbid it), so it is renamed in the copy sent; the WARC keeps the
-    page as received. Byte-level: any ASCII-compatible encoding (GBK, UTF-8) stays intact."""
+def shown_copy(payload: bytes, page_url: str = "", archived: dict[str, int] | None = None) -> tuple[bytes, list[str]]:
+    """The archived HTML as shown, and what was changed in it: a <meta http-equiv=refresh>
+    would navigate the reader away (CSP cannot forbid it), so it is renamed; a link to a
+    page or file we archived points at our copy (`/-/archive/{id}`); a link we do not hold
+    is marked as live (dashed, ↗, a title saying so). The WARC keeps the page as received.
+    Byte-level: any ASCII-compatible encoding (GBK, UTF-8) stays intact."""
+    archived = archived or {}
+    changes = []
     shown, count = _META_REFRESH.subn(rb"\1x-ogi-neutralised-\2", payload)
-    return shown, bool(count)
+    if count:
+        changes.append("meta refresh neutralised")
+    counted = {"archived": 0, "live": 0}
+
+    def link(match: re.Match) -> bytes:
+        url = _resolved(match.group(3), page_url)
+        if url is None:
+            return match.group(0)
+        if url in archived:
+            counted["archived"] += 1
+            return match.group(1) + match.group(2) + f"{ARCHIVE_PATH}{archived[url]}".encode() + match.group(2)
+        counted["live"] += 1
+        return match.group(0) + b' data-ogi-live="1" title="live link, not archived: ' \
+            + url.encode("ascii", "replace").replace(b'"', b"%22") + b'"'
+
+    if page_url:
+        shown = _LINK.sub(link, shown)
+        if counted["archived"]:
+            changes.append(f"{counted['archived']} link(s) to our archived copies")
+        if counted["live"]:
+            changes.append(f"{counted['live']} live link(s) marked")
+            shown = _HEAD.sub(lambda m: m.group(0) + LIVE_LINK_STYLE, shown, count=1)
+    return shown, changes
+
+
+async def archived_page(datasette, request):
+    """`/-/archived/{capture_id}`: the archived original under a banner that says what it
+    is (from which URL, when, its payload digest and record), outside the sandboxed frame
+    that shows it; files that are not pages are offered as the download they were."""
+    capture_id = int(request.url_vars["capture_id"])
+    database = _archive_database(datasette)
+    rows = [] if capture_id > SQLITE_MAX_INTEGER or database is None else (await database.execute(
+        "select id, url, fetched_at, status, content_type, content_length, payload_sha256, warc_file, warc_offset,"
+        " warc_record_id, record_type, refers_to from captures where id = ?", [capture_id])).rows
+    if not rows:
+        return Response.text(f"capture {capture_id} is not in the archive", status=404)
+    capture = dict(rows[0])
+    reports = (await database.execute(
+        "select distinct s.report_id, r.title, r.agency from report_sources s join reports r on r.id = s.report_id"
+        " where s.capture_id = ? or (s.url = ? and s.payload_sha256 = ?) order by r.is_current desc, s.report_id desc"
+        " limit 5", [capture_id, capture["url"], capture["payload_sha256"]])).rows
+    context = {"capture": capture, "reports": [dict(r) for r in reports], "raw_url": f"{ARCHIVE_PATH}{capture_id}",
+               "report_path": REPORT_PATH,
+               "inline": declared_format(capture["url"], capture["content_type"]) in _INLINE_FORMS}
+    return Response.html(await datasette.render_template("ogi_archived.html", context, request=request))
 
 
 async def health(datasette, request):
@@ -297,7 +383,8 @@ def register_routes():
     from archive.report_page import report_page
 
     return [(r"^" + ARCHIVE_PATH + r"(?P<capture_id>\d+)$", archived_original), (r"^/-/health$", health),
-            (r"^" + REPORT_PATH + r"(?P<report_id>\d+)$", report_page)]
+            (r"^" + REPORT_PATH + r"(?P<report_id>\d+)$", report_page),
+            (r"^" + ARCHIVED_PAGE_PATH + r"(?P<capture_id>\d+)$", archived_page)]
 
 
 class OneScanFacet(ColumnFacet):

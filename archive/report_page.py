@@ -17,7 +17,7 @@ import json
 import sqlite3
 
 from parsers import template
-from archive.views import ARCHIVE_PATH, REPORT_PATH, YEAR_OVER_YEAR
+from archive.views import ARCHIVED_PAGE_PATH, REPORT_PATH, YEAR_OVER_YEAR
 
 NOT_READ = "未读出"
 FIGURE_LABELS = {  # the headline figures, as the tables print them
@@ -139,7 +139,7 @@ def report_page_data(conn: sqlite3.Connection, report_id: int) -> dict | None:
         " from report_sources where report_id = ? order by is_primary desc, form", [report_id])]
     for item in (*versions, *sources):
         capture = item.get("source_capture_id", item.get("capture_id"))
-        item["archived_url"] = f"{ARCHIVE_PATH}{capture}" if capture is not None else None
+        item["archived_url"] = f"{ARCHIVED_PAGE_PATH}{capture}" if capture is not None else None
     others = [dict(o) for o in conn.execute(
         "select id, report_key, source_url from reports where is_current = 1 and report_key = ? and id != ?",
         [report["report_key"], report_id])]
@@ -181,7 +181,7 @@ def report_page_data(conn: sqlite3.Connection, report_id: int) -> dict | None:
         "this_year": this_year,
         "comparison": comparison,
         "permalink": f"{REPORT_PATH}{report_id}",
-        "archived_url": f"{ARCHIVE_PATH}{report['source_capture_id']}",
+        "archived_url": f"{ARCHIVED_PAGE_PATH}{report['source_capture_id']}",
         "report_path": REPORT_PATH,
         "sections": [(number, section.heading, report.get(f"section_{number}"))
                      for number, section in ((s.number, s) for s in template.SECTIONS)],

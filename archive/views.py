@@ -16,6 +16,7 @@ from parsers.template import TABLE3_COLUMN_KEYS
 
 ARCHIVE_PATH = "/-/archive/"  # the plugin route serving a capture's archived original
 REPORT_PATH = "/-/report/"  # the plugin route showing one report as printed
+ARCHIVED_PAGE_PATH = "/-/archived/"  # the archived original under a banner saying what it is
 
 
 def template_rows() -> list[dict]:

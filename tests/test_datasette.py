@@ -236,6 +236,14 @@ def test_archived_original_is_served_sandboxed_with_its_bytes(world):
     assert response.content == report_page(world["specs"][1])
 
 
+def test_an_archived_pages_link_to_its_pdf_opens_our_copy_of_it(world):
+    fined = [r for r in rows(world["datasette"], "/ogi/report_summary.json") if r["agency"] == world["fined"].agency]
+    page_capture = world["archive"].rows("select id from captures where url = ?", (url_of(world["fined"]),))[0]["id"]
+    response = get(world["datasette"], f"/-/archive/{page_capture}")
+    assert fined and f'href="/-/archive/{world["pdf_capture"]}"' in response.text
+    assert response.headers["x-ogi-shown-copy"] == "1 link(s) to our archived copies; the archived bytes are unchanged"
+
+
 def test_archived_pdf_is_a_download_with_a_name_we_made(world):
     response = get(world["datasette"], f"/-/archive/{world['pdf_capture']}")
     assert response.headers["content-type"] == PDF
@@ -312,4 +320,20 @@ def test_the_copy_shown_neutralises_meta_refresh_and_the_archive_keeps_the_bytes
     page = "<html><head><META HTTP-EQUIV='Refresh' content='0;url=http://x/'><title>页</title></head></html>".encode("gbk")
     shown, changed = shown_copy(page)
     assert changed and b"x-ogi-neutralised-Refresh" in shown and shown.decode("gbk").endswith("<title>页</title></head></html>")
-    assert shown_copy(b"<meta name='refresh' content='x'>") == (b"<meta name='refresh' content='x'>", False)
+    assert shown_copy(b"<meta name='refresh' content='x'>") == (b"<meta name='refresh' content='x'>", [])
+
+
+def test_the_copy_shown_links_to_our_archived_copies_and_marks_live_links():
+    from archive.datasette_plugin import shown_copy
+
+    page = ("<html><head><title>页</title></head><body><a href='/xxgk/2023.pdf#p1'>附件</a>"
+            "<A HREF=\"http://www.example.gov.cn/other.html\">其他</a><a href='javascript:;'>打印</a>"
+            "<a href='mailto:x@y'>邮件</a></body></html>").encode("gbk")
+    shown, changes = shown_copy(page, "http://127.0.0.1:8999/xxgk/t1.html", {"http://127.0.0.1:8999/xxgk/2023.pdf": 17})
+    text = shown.decode("gbk")
+    assert "<a href='/-/archive/17'>附件</a>" in text
+    assert ('<A HREF="http://www.example.gov.cn/other.html" data-ogi-live="1" '
+            'title="live link, not archived: http://www.example.gov.cn/other.html">其他</a>') in text
+    assert "<a href='javascript:;'>打印</a>" in text and "<a href='mailto:x@y'>邮件</a>" in text
+    assert text.startswith("<html><head><style>a[data-ogi-live]")
+    assert changes == ["1 link(s) to our archived copies", "1 live link(s) marked"]

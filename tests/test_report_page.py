@@ -229,3 +229,21 @@ def test_csv_opens_in_excel_in_chinese_with_links_that_work_off_the_site(site, q
         assert row["archived_url"] == f"http://localhost/-/archive/{report['source_capture_id']}"
         assert row["report_page"] == f"http://localhost/-/report/{report['id']}"
     assert not get(site["datasette"], "/ogi/report_summary.json").content.startswith(b"\xef\xbb\xbf")
+
+
+def test_the_archived_original_is_shown_under_a_banner_saying_what_it_is(site):
+    datasette = site["datasette"]
+    [capture] = site["archive"].rows(
+        "select c.* from captures c join reports r on r.source_capture_id = c.id where r.id = ?", (site["ids"]["base"],))
+    page = get(datasette, f"/-/report/{site['ids']['base']}").text
+    assert f'href="/-/archived/{capture["id"]}"' in page
+    shown = get(datasette, f"/-/archived/{capture['id']}")
+    assert shown.status_code == 200
+    text = shown.text
+    assert "这是存档副本，不是现行网页" in text and capture["url"] in text
+    assert capture["payload_sha256"] in text and capture["fetched_at"] in text
+    assert capture["warc_record_id"].replace("<", "&lt;").replace(">", "&gt;") in text
+    assert f'<iframe class="ogi-original" sandbox src="/-/archive/{capture["id"]}"' in text
+    assert f'href="/-/report/{site["ids"]["base"]}"' in text
+    assert get(datasette, "/-/archived/99999999").status_code == 404
+    assert get(datasette, "/-/archived/99999999999999999999999").status_code == 404
