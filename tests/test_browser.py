@@ -192,6 +192,50 @@ def test_demo_archive_lists_the_seed_reports_searches_and_opens_an_original(demo
     assert title in original and "行政处罚" in original  # the seed report's own page, as archived
 
 
+def test_a_journalists_path_through_the_demo_archive(demo_site):
+    """Landing page → a county and year → a report page with its three tables → its
+    original under the banner → the same agency's previous year → a failed check's
+    sentence → a search hit with its snippet → a CSV that opens in Excel in Chinese.
+    Every step is followed from a link the page before showed; screenshots in test-artifacts/."""
+    import re
+
+    archive = demo_site["archive"]
+    [(report_id, county, year, previous_id)] = query(
+        archive, "select report_id, county, year, prev_report_id from agency_years"
+                 " where prev_report_id is not null and agency_id = 'zhongning|新堡镇' order by year desc limit 1")
+    landing = browse(demo_site, "/", "path-1-landing.png")
+    assert "本档案现有" in landing
+    province = query(archive, "select province from reports where id = ?", [report_id])[0][0]
+    by_year = re.search(rf'href="(/ogi/report_summary\?province={quote(province)}&amp;year={year})"', landing)
+    assert by_year, "the landing page links each province and year"
+    listing = browse(demo_site, by_year.group(1).replace("&amp;", "&") + f"&county={quote(county)}",
+                     "path-2-county-year.png")
+    assert f'href="/-/report/{report_id}"' in listing
+    page = browse(demo_site, f"/-/report/{report_id}", "path-3-report-page.png")
+    for table in ("表二 主动公开政府信息情况", "表三 收到和处理政府信息公开申请情况", "表四 政府信息公开行政复议、行政诉讼情况"):
+        assert table in page
+    original = re.search(r'href="(/-/archived/\d+)"', page).group(1)
+    banner = browse(demo_site, original, "path-4-original-with-banner.png")
+    assert "这是存档副本，不是现行网页" in banner
+    assert '<iframe class="ogi-original" sandbox' in banner or "下载 download" in banner  # a page shown, a file offered
+    assert f'href="/-/report/{previous_id}" rel="prev"' in page
+    before = browse(demo_site, f"/-/report/{previous_id}", "path-5-previous-year.png")
+    assert f"{year - 1}" in before and f'href="/-/report/{report_id}" rel="next"' in before
+    failing = browse(demo_site, "/ogi/failing_checks", "path-6-failing-checks.png")
+    failed_report = re.search(r'href="/-/report/(\d+)"', failing).group(1)
+    [(sentence,)] = query(archive, "select sentence_zh from checks where report_id = ? and passed = 0"
+                                   " and rule like 't%' and rule not like 'text%' and rule != 'timeliness'"
+                                   " order by id limit 1", [int(failed_report)])
+    checked = browse(demo_site, f"/-/report/{failed_report}", "path-7-failed-check.png")
+    assert sentence in checked.replace("&quot;", '"') and "failing" in checked
+    found = browse(demo_site, f"/ogi/search_reports?q={quote('罚款')}", "path-8-search-snippet.png")
+    assert "<mark>罚款</mark>" in found
+    csv_link = re.search(r'href="(/ogi/search_reports\.csv\?[^"]*)"', found).group(1).replace("&amp;", "&")
+    download = httpx.get(demo_site["base"] + csv_link, timeout=30)
+    assert download.content.startswith(b"\xef\xbb\xbf") and "罚款" in download.content.decode("utf-8-sig")
+    assert f"{demo_site['base']}/-/report/" in download.text
+
+
 # -- serving while loads run ---------------------------------------------------------------
 def test_readers_see_only_whole_states_through_a_rebuild_and_the_next_load_without_a_restart(tmp_path):
     """A reader polls `ogi serve` while `ogi load --rebuild` re-derives everything: only
