@@ -472,4 +472,4 @@ def _agency_id(db: sqlite_utils.Database) -> None:
     db.execute("update current_reports set agency_id = (select agency_id from reports where reports.id = current_reports.id)")
     _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems", "agency_id"))
     db.execute("create index reports_agency_year on reports(agency_id, year) where is_current = 1")
-    db.execute("create index current_reports_agency_id on current_reports(agency_id, year)")
+    db.execute("create index current_reports_agency_id on current_reports(agency_id, year, status)")

@@ -43,6 +43,7 @@ from archive.search import bigram_text  # noqa: E402
 from archive.serve import metadata  # noqa: E402
 from archive.warc import WarcWriter  # noqa: E402
 from parsers.checks import RULES  # noqa: E402
+from parsers.metadata import agency_id  # noqa: E402
 from parsers.template import (  # noqa: E402
     TABLE2_DOCUMENT_COLUMNS, TABLE2_DOCUMENT_ROWS, TABLE2_SINGLE_ROWS, TABLE3_COLUMN_KEYS,
     TABLE3_ROW_KEYS, TABLE4_COLUMN_KEYS, TABLE4_GROUP_KEYS,
@@ -97,6 +98,19 @@ RARE_SENTENCE = "依申请公开中涉及征地拆迁补偿的申请占多数。
 CHECK_RULES = RULES  # the parser's rule names (parsers.checks), so the benchmark's rows are real ones
 
 
+def agency_id_of(report_id: int) -> str:
+    """The agency_id build_synthetic gives report `report_id` (for the latency paths)."""
+    portal_id, county = synthetic_counties()[(report_id // 5) % len(synthetic_counties())][::3][:2]
+    return agency_id(portal_id, f"{county}第{(report_id // 5) % 40}镇人民政府", county)
+
+
+def synthetic_counties() -> list[tuple]:
+    counties = [(p["id"], p["province"], p["city"], p["county"], p.get("admin_code")) for p in PORTALS]
+    # Hundreds of invented counties so grouping queries see realistic cardinality.
+    return counties + [(f"synthetic{i:03d}", f"省{i % 31:02d}", f"市{i % 300:03d}", f"县{i:04d}", f"{100000 + i}")
+                       for i in range(1, 2000)]
+
+
 def table_cells() -> list[tuple[str, str, str]]:
     cells = [("table2", row, col) for row, _ in TABLE2_DOCUMENT_ROWS for col, _ in TABLE2_DOCUMENT_COLUMNS]
     cells += [("table2", key, "value") for key, *_ in TABLE2_SINGLE_ROWS]
@@ -117,17 +131,14 @@ def build_synthetic(data_dir: Path, count: int, batch: int = 2000) -> dict:
     conn.execute("pragma cache_size = -400000")
     rng = random.Random(100_000)
     cells = table_cells()
-    counties = [(p["id"], p["province"], p["city"], p["county"], p.get("admin_code")) for p in PORTALS]
-    # Hundreds of invented counties so grouping queries see realistic cardinality.
-    counties += [(f"synthetic{i:03d}", f"省{i % 31:02d}", f"市{i % 300:03d}", f"县{i:04d}", f"{100000 + i}")
-                 for i in range(1, 2000)]
+    counties = synthetic_counties()
     levels = ("county", "township", "street", "department")
     report_columns = ("id", "report_key", "version", "is_current", "agency", "level", "province", "city", "county",
                       "admin_code", "portal_id", "year", "title", "published", "source_url", "source_capture_id",
                       "content_sha256", "format", "status", "problems", "section_1", "section_5", "section_6",
                       "first_seen", "last_seen", "gone_at", "penalty", "licensing", "coercion", "fees",
                       "new_received", "carried_over", "granted", "partially_granted", "total_processed",
-                      "carried_forward", "review_total", "litigation_total", "checks_failed")
+                      "carried_forward", "review_total", "litigation_total", "checks_failed", "agency_id")
     insert_report = f"insert into reports ({', '.join(report_columns)}) values ({', '.join('?' * len(report_columns))})"
     n_cells = n_checks = 0
     conn.execute("begin")
@@ -163,11 +174,11 @@ def build_synthetic(data_dir: Path, count: int, batch: int = 2000) -> dict:
                 None, hashlib.sha256(str(report_id).encode()).hexdigest(), "2021", "ok", None,
                 section_1, section_5, section_6, "2025-03-01T00:00:00", "2025-03-02T00:00:00",
                 "2025-06-01T00:00:00" if report_id % 97 == 0 else None,
-                values[("table2", "penalty", "")], values[("table2", "licensing", "")],
-                values[("table2", "coercion", "")], values[("table2", "fees", "")],
+                values[("table2", "penalty", "value")], values[("table2", "licensing", "value")],
+                values[("table2", "coercion", "value")], values[("table2", "fees", "value")],
                 t3["new_received"][-1], t3["carried_over"][-1], t3["granted"][-1], t3["partially_granted"][-1],
                 t3["total_processed"][-1], t3["carried_forward"][-1],
-                values[("table4", "review", "total")], lit, int(broken)))
+                values[("table4", "review", "total")], lit, int(broken), agency_id(portal_id, agency, county)))
             if version == 2:  # a few reports were changed after first capture
                 reports[-1] = reports[-1][:2] + (2,) + reports[-1][3:]
             cell_rows.extend((report_id, t, r, c, values[(t, r, c)], str(values[(t, r, c)]), None, None)
@@ -211,7 +222,8 @@ def free_port() -> int:
 
 
 def latency_paths() -> dict[str, str]:
-    params = {"year": "2024", "county": "", "agency": "第3镇", "level": "", "q": "罚款"}
+    params = {"year": "2024", "county": "", "agency": "第3镇", "level": "", "q": "罚款", "rank_by": "applications",
+              "limit": "20"}
     paths = {}
     for name, query in metadata()["databases"]["ogi"]["queries"].items():
         needed = {p: v for p, v in params.items() if f":{p}" in query["sql"]}
@@ -223,6 +235,11 @@ def latency_paths() -> dict[str, str]:
     paths["report_summary page + facets"] = "/ogi/report_summary.json"
     paths["table3_wide first page"] = "/ogi/table3_wide.json"
     paths["report_cells of one report"] = "/ogi/report_cells.json?report_id=4242"
+    paths["landing page"] = "/"
+    paths["report page"] = "/-/report/4242"
+    paths["agency_years first page"] = "/ogi/agency_years.json"
+    paths["agency_years of one agency"] = f"/ogi/agency_years.json?agency_id={quote(agency_id_of(4242))}"
+    paths["search_reports 罚款 OR 复议 (snippets, relevance)"] = f"/ogi/search_reports.json?q={quote('罚款 OR 复议')}"
     return paths
 
 

@@ -56,6 +56,7 @@ def another_year(spec, year: int, agency: str, added: int, planted: int = 2):
     docs = spec.table2["normative_documents"]
     other.table2["normative_documents"] = {"issued": 1, "repealed": 0,
                                            "in_force": docs["in_force"] - docs["issued"] + docs["repealed"]}
+    other.table2["licensing"] = spec.table2["licensing"] * 6  # a fall to a sixth: a jump to ask about
     other.printed = {}
     return other
 
@@ -247,3 +248,14 @@ def test_the_archived_original_is_shown_under_a_banner_saying_what_it_is(site):
     assert f'href="/-/report/{site["ids"]["base"]}"' in text
     assert get(datasette, "/-/archived/99999999").status_code == 404
     assert get(datasette, "/-/archived/99999999999999999999999").status_code == 404
+
+
+def test_year_over_year_jumps_lists_a_figure_that_fell_to_a_sixth(site):
+    import asyncio as _asyncio
+
+    base, earlier = site["base"], site["earlier"]
+    response = _asyncio.run(site["datasette"].client.get(f"/ogi/year_over_year_jumps.json?year={base.year}&_shape=array"))
+    assert response.status_code == 200, response.text[:300]
+    jumps = [(r["report_id"], r["figure"], r["previous"], r["this_year"], r["prev_report_id"]) for r in response.json()]
+    assert jumps == [(site["ids"]["base"], "licensing", earlier.table2["licensing"], base.table2["licensing"],
+                      site["ids"]["earlier"])]
