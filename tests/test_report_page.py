@@ -259,3 +259,11 @@ def test_year_over_year_jumps_lists_a_figure_that_fell_to_a_sixth(site):
     jumps = [(r["report_id"], r["figure"], r["previous"], r["this_year"], r["prev_report_id"]) for r in response.json()]
     assert jumps == [(site["ids"]["base"], "licensing", earlier.table2["licensing"], base.table2["licensing"],
                       site["ids"]["earlier"])]
+
+
+def test_table_pages_put_chinese_labels_over_column_names_and_fold_the_glossary(site):
+    page = get(site["datasette"], "/ogi/report_summary").text
+    assert '<span class="ogi-zh">发布机关</span><br><small>agency</small>' in page
+    assert '<span class="ogi-zh">本年新收政府信息公开申请数量</span><br><small>new_received</small>' in page
+    glossary = page.index('<details class="ogi-glossary">')
+    assert glossary < page.index('<dl class="column-descriptions">') < page.index("</details>", glossary)
