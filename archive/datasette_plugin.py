@@ -341,10 +341,21 @@ async def health(datasette, request):
 
 async def holdings(datasette) -> dict | None:
     """What the landing page says the archive holds: counts by province and year, the
-    latest reports archived, the canned questions."""
+    latest reports archived, the canned questions. Counted once per published snapshot
+    (it is immutable: the counts cannot change under it), not once per visitor."""
     database = _archive_database(datasette)
     if database is None:
         return None
+    cached = getattr(datasette, "ogi_holdings", None)
+    if cached is not None and cached[0] == database.path:
+        return cached[1]
+    counted = await _count_holdings(datasette, database)
+    if counted is not None:
+        datasette.ogi_holdings = (database.path, counted)
+    return counted
+
+
+async def _count_holdings(datasette, database) -> dict | None:
     try:
         counts = (await database.execute(
             "select province, year, count(*) as n from current_reports where year is not null"

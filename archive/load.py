@@ -46,6 +46,7 @@ from archive.publish import publish
 from archive.runs import recorded
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
+from archive.views import agency_years_select
 from parsers.checks import YEAR_RULES, year_checks
 from parsers.metadata import agency_id, report_key
 from parsers.sniff import declared_format, detect_format
@@ -554,6 +555,7 @@ class Loader:
         self.summary["parsed_ahead"] = self.ahead.used
         conn.execute("begin immediate")
         self.summary["gone"] = self.mark_gone()
+        refresh_agency_years(conn)
         self.summary["year_checks"] = check_across_years(conn)
         conn.execute("commit")
         for table in ("reports", "report_sources", "checks"):
@@ -562,6 +564,12 @@ class Loader:
         self.summary["failed_reports"] = _one(
             conn, "select count(*) from reports where is_current = 1 and status = 'failed'")[0]
         return self.summary
+
+
+def refresh_agency_years(conn: sqlite3.Connection) -> None:
+    """Make the agency_years table again from the current reports (views.agency_years_select)."""
+    conn.execute("delete from agency_years")
+    conn.execute(f"insert into agency_years {agency_years_select()}")
 
 
 _YEAR_CELLS = ("(c.table_name = 'table3' and c.row_key in ('carried_over', 'carried_forward'))"
@@ -617,7 +625,7 @@ class _RowDatabase:
         return (dict(zip(names, row)) for row in cursor.fetchall())
 
 
-DERIVED_TABLES = ("checks", "report_cells", "report_sources", "loaded_captures", "reports")
+DERIVED_TABLES = ("agency_years", "checks", "report_cells", "report_sources", "loaded_captures", "reports")
 
 
 def forget_loaded(conn: sqlite3.Connection) -> None:

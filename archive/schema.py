@@ -473,3 +473,10 @@ def _agency_id(db: sqlite_utils.Database) -> None:
     _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems", "agency_id"))
     db.execute("create index reports_agency_year on reports(agency_id, year) where is_current = 1")
     db.execute("create index current_reports_agency_id on current_reports(agency_id, year, status)")
+    # agency_years: one row per agency and year with the year before beside it, filled by
+    # every load (archive.load.refresh_agency_years) from views.agency_years_select.
+    db.execute("drop view if exists agency_years")
+    db.execute(f"create table agency_years as {views.agency_years_select()}")
+    db.execute("create unique index agency_years_agency_year on agency_years(agency_id, year)")
+    db.execute("create index agency_years_year on agency_years(year, county, agency)")
+    db.execute("create index agency_years_report on agency_years(report_id)")

@@ -102,18 +102,18 @@ YEAR_OVER_YEAR = ("new_received", "total_processed", "granted", "penalty", "lice
                   "review_total", "litigation_total")
 
 
-def _agency_years_sql() -> str:
-    """One row per agency and year (agency_id: parsers.metadata.agency_id), the previous
-    year's figures beside this year's and the change. Two documents live for one agency and
-    year (conflicting_reports) count as `documents`; the row shows the first loaded.
-    Written without a grouped CTE so a filter on agency_id or year reaches the index
-    (current_reports_agency_id) instead of grouping all reports first."""
+def agency_years_select() -> str:
+    """The rows of the `agency_years` table (archive.load.refresh_agency_years fills it at
+    the end of every load; the served snapshot is immutable, so one pass there spares every
+    reader the work): one row per agency and year (agency_id: parsers.metadata.agency_id),
+    the previous year's figures beside this year's and the change. Two documents live for
+    one agency and year (conflicting_reports) count as `documents`; the row shows the
+    first loaded."""
     figures = ",\n    ".join(
         f"r.{name}, p.{name} as prev_{name}, r.{name} - p.{name} as change_{name}" for name in YEAR_OVER_YEAR)
     first = ("(select min(id) from current_reports m where m.agency_id = r.agency_id and m.year = {year}"
              " and m.status != 'failed')")
     return f"""
-create view agency_years as
 select
     r.agency_id, r.agency, r.level, r.province, r.city, r.county, r.admin_code, r.year,
     r.id as report_id,
@@ -130,8 +130,7 @@ where r.agency_id is not null and r.year is not null and r.status != 'failed'
 
 def fingerprint() -> str:
     """What the derived objects are made of today: schema.refresh_derived rebuilds them when it changes."""
-    made_of = json.dumps([REPORT_SUMMARY_SQL, _table3_wide_sql(), CONFLICTING_REPORTS_SQL, _agency_years_sql(),
-                          template_rows()],
+    made_of = json.dumps([REPORT_SUMMARY_SQL, _table3_wide_sql(), CONFLICTING_REPORTS_SQL, template_rows()],
                          ensure_ascii=False)
     return hashlib.sha256(made_of.encode("utf-8")).hexdigest()
 
@@ -139,7 +138,7 @@ def fingerprint() -> str:
 def create_views(db: sqlite_utils.Database) -> None:
     """(Re)create the views (schema.refresh_derived calls this when they changed)."""
     for name, sql in (("report_summary", REPORT_SUMMARY_SQL), ("table3_wide", _table3_wide_sql()),
-                      ("conflicting_reports", CONFLICTING_REPORTS_SQL), ("agency_years", _agency_years_sql())):
+                      ("conflicting_reports", CONFLICTING_REPORTS_SQL)):
         db.execute(f"drop view if exists {name}")
         db.execute(sql)
 

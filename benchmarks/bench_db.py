@@ -37,7 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive.captures import record_capture, upsert_portals  # noqa: E402
-from archive.load import load_archive  # noqa: E402
+from archive.load import load_archive, refresh_agency_years  # noqa: E402
 from archive.schema import open_db  # noqa: E402
 from archive.search import bigram_text  # noqa: E402
 from archive.serve import metadata  # noqa: E402
@@ -196,6 +196,7 @@ def build_synthetic(data_dir: Path, count: int, batch: int = 2000) -> dict:
         n_cells += len(cell_rows)
         n_checks += len(check_rows)
         print(f"\r  built {min(first + batch - 1, count):,} / {count:,} reports", end="", flush=True)
+    refresh_agency_years(conn)  # as every load ends
     conn.execute("commit")
     conn.execute("insert into reports_fts (reports_fts) values ('optimize')")
     conn.execute("analyze")
@@ -307,6 +308,8 @@ def main() -> None:
             shutil.copyfile(cached, synthetic_dir / "ogi.db")
             started = time.perf_counter()
             db = open_db(synthetic_dir / "ogi.db")  # applies migrations newer than the cache
+            with db.conn:
+                refresh_agency_years(db.conn)
             db.execute("analyze")
             db.execute("pragma wal_checkpoint(truncate)")
             db.conn.close()

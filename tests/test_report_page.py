@@ -1,5 +1,5 @@
 """The page per report (`/-/report/{id}`, archive.report_page) and the agency across years
-(reports.agency_id, the agency_years view), through the Datasette `ogi serve` builds.
+(reports.agency_id, the agency_years table), through the Datasette `ogi serve` builds.
 
 What a journalist relies on: one agency is one agency whatever its name's variant
 (中宁县宁安镇人民政府 one year, 宁安镇 the next); the page lays the tables out as printed, in
