@@ -127,6 +127,10 @@ def headline_numbers(fields: dict) -> dict:
     return {name: _plain(numbers[name]) for name in REPORT_HEADLINE_COLUMNS}
 
 
+INSERT_CHECK = ("insert into checks (report_id, rule, scope, passed, expected, actual, detail, printed, computed,"
+                " sentence_zh, sentence_en) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")  # the rows check_rows makes
+
+
 def check_rows(report_id: int, checks: list[dict]) -> list[tuple]:
     rows = []
     for check in checks or []:
@@ -191,8 +195,7 @@ def _write_content(conn: sqlite3.Connection, report_id: int, parsed: ParsedCaptu
         "insert or ignore into report_cells (report_id, table_name, row_key, col_key, value, printed, flag, reason,"
         " confidence) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", cell_rows(report_id, parsed.cells))
     conn.executemany(
-        "insert into checks (report_id, rule, scope, passed, expected, actual, detail, printed, computed,"
-        " sentence_zh, sentence_en) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        INSERT_CHECK,
         check_rows(report_id, parsed.fields.get("checks")))
     conn.execute("insert into reports_fts (rowid, search_text) values (?, ?)", (report_id, _search_text(row)))
 
@@ -603,8 +606,7 @@ def check_across_years(conn: sqlite3.Connection) -> int:
         checks = year_checks(year, cells.get(report_id, {}), cells.get(before_id, {}))
         rows += check_rows(report_id, [check.to_json() for check in checks])
     conn.executemany(
-        "insert into checks (report_id, rule, scope, passed, expected, actual, detail, printed, computed,"
-        " sentence_zh, sentence_en) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        INSERT_CHECK, rows)
     return len(rows)
 
 
