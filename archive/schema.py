@@ -480,3 +480,6 @@ def _agency_id(db: sqlite_utils.Database) -> None:
     db.execute("create unique index agency_years_agency_year on agency_years(agency_id, year)")
     db.execute("create index agency_years_year on agency_years(year, county, agency)")
     db.execute("create index agency_years_report on agency_years(report_id)")
+    # report_feed: the newest versions and removals first
+    db.execute("create index reports_first_seen on reports(first_seen)")
+    db.execute("create index reports_gone_at on reports(gone_at) where gone_at is not null")

@@ -575,3 +575,22 @@ def test_a_load_on_two_workers_makes_the_same_database_as_one_process(tmp_path):
     serial, workers = derived_tables(archive.data_dir), derived_tables(parallel)
     assert {table: len(rows) for table, rows in workers.items()} == {table: len(rows) for table, rows in serial.items()}
     assert workers == serial
+
+
+def test_the_report_feed_has_a_changed_version_and_a_removal(archive):
+    from archive.serve import metadata
+
+    first, second = sample_specs(2, seed=5)
+    archive.capture(first.portal_id, url_of(first), report_page(first))
+    archive.capture(second.portal_id, url_of(second), report_page(second))
+    archive.load()
+    republish_with_penalty(archive, first, 3)
+    archive.gone(second.portal_id, url_of(second))
+    archive.load()
+    sql = metadata()["databases"]["ogi"]["queries"]["report_feed"]["sql"]
+    feed = archive.rows(sql)
+    events = sorted(row["atom_id"].rsplit("/", 2)[-1] for row in feed)
+    assert events == ["changed", "gone", "new", "new"]
+    [gone] = [row for row in feed if row["atom_id"].endswith("/gone")]
+    assert gone["atom_title"].startswith("已从门户删除 Removed: ") and gone["atom_updated"]
+    assert [row["atom_updated"] for row in feed] == sorted((row["atom_updated"] for row in feed), reverse=True)

@@ -267,3 +267,20 @@ def test_table_pages_put_chinese_labels_over_column_names_and_fold_the_glossary(
     assert '<span class="ogi-zh">本年新收政府信息公开申请数量</span><br><small>new_received</small>' in page
     glossary = page.index('<details class="ogi-glossary">')
     assert glossary < page.index('<dl class="column-descriptions">') < page.index("</details>", glossary)
+
+
+def test_an_atom_feed_of_new_changed_and_removed_reports(site):
+    from xml.etree import ElementTree
+
+    response = get(site["datasette"], "/ogi/report_feed.atom")
+    assert response.status_code == 200, response.text[:300]
+    feed = ElementTree.fromstring(response.content)
+    ns = {"atom": "http://www.w3.org/2005/Atom"}
+    entries = feed.findall("atom:entry", ns)
+    current = site["archive"].rows("select id, title from reports where status != 'failed' order by id")
+    assert sorted(e.find("atom:id", ns).text for e in entries) == sorted(
+        f"tag:ogi-archive,2025:report/{r['id']}/new" for r in current)
+    titles = {e.find("atom:title", ns).text for e in entries}
+    assert f"新收录 New: {site['base'].title}" in titles
+    links = {e.find("atom:link", ns).get("href") for e in entries}
+    assert f"/-/report/{site['ids']['base']}" in links
