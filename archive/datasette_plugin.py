@@ -319,10 +319,85 @@ async def archived_page(datasette, request):
         "select distinct s.report_id, r.title, r.agency from report_sources s join reports r on r.id = s.report_id"
         " where s.capture_id = ? or (s.url = ? and s.payload_sha256 = ?) order by r.is_current desc, s.report_id desc"
         " limit 5", [capture_id, capture["url"], capture["payload_sha256"]])).rows
+    form = declared_format(capture["url"], capture["content_type"])
+    pages = 0
+    if form == "pdf":
+        record = await _read_original(datasette, database, capture_id)
+        pages = await asyncio.to_thread(pdf_page_count, record.payload) if record is not None else 0
     context = {"capture": capture, "reports": [dict(r) for r in reports], "raw_url": f"{ARCHIVE_PATH}{capture_id}",
-               "report_path": REPORT_PATH,
-               "inline": declared_format(capture["url"], capture["content_type"]) in _INLINE_FORMS}
+               "report_path": REPORT_PATH, "inline": form in _INLINE_FORMS,
+               "page_images": [f"{ARCHIVED_PAGE_PATH}{capture_id}/page/{n}.png" for n in range(min(pages, SHOWN_PAGES))],
+               "pages": pages}
     return Response.html(await datasette.render_template("ogi_archived.html", context, request=request))
+
+
+SHOWN_PAGES = 60  # a report is 5-20 pages; a file of hundreds is offered as the download
+PAGE_SCALE = 1.5  # 108 dpi: the tables' small print stays readable
+
+
+async def _read_original(datasette, database, capture_id: int):
+    """The archived response of a capture (a revisit resolved), or None."""
+    rows = (await database.execute(
+        "select url, record_type, refers_to, warc_file, warc_offset from captures where id = ?", [capture_id])).rows
+    if not rows:
+        return None
+    capture = dict(rows[0])
+    if capture["record_type"] == "revisit" and capture["refers_to"]:
+        originals = (await database.execute(captures.ORIGINAL_OF_REVISIT, [capture["refers_to"]])).rows
+        if originals:
+            capture.update(warc_file=originals[0]["warc_file"], warc_offset=originals[0]["warc_offset"])
+    try:
+        return await asyncio.to_thread(read_record, _warc_dir(datasette, database) / Path(capture["warc_file"]).name,
+                                       capture["warc_offset"])
+    except (OSError, ValueError):
+        return None
+
+
+def pdf_page_count(payload: bytes) -> int:
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(payload)
+    except Exception:  # noqa: BLE001 - not a PDF we can open: offered as the download
+        return 0
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def pdf_page_png(payload: bytes, index: int) -> bytes | None:
+    """Page `index` of a PDF as a PNG: a PDF is shown as pictures of its pages, so the
+    reader's browser runs no PDF viewer on archived bytes."""
+    import io
+
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(payload)
+    except Exception:  # noqa: BLE001
+        return None
+    try:
+        if not 0 <= index < min(len(pdf), SHOWN_PAGES):
+            return None
+        image = pdf[index].render(scale=PAGE_SCALE).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=False)
+        return out.getvalue()
+    finally:
+        pdf.close()
+
+
+async def archived_pdf_page(datasette, request):
+    capture_id, index = int(request.url_vars["capture_id"]), int(request.url_vars["page"])
+    database = _archive_database(datasette)
+    record = None if capture_id > SQLITE_MAX_INTEGER or database is None else \
+        await _read_original(datasette, database, capture_id)
+    png = await asyncio.to_thread(pdf_page_png, record.payload, index) if record is not None and index < SHOWN_PAGES else None
+    if png is None:
+        return Response.text(f"no page {index} of capture {capture_id} to show", status=404)
+    return Response(png, status=200, content_type="image/png",
+                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"})
 
 
 async def health(datasette, request):
@@ -395,7 +470,8 @@ def register_routes():
 
     return [(r"^" + ARCHIVE_PATH + r"(?P<capture_id>\d+)$", archived_original), (r"^/-/health$", health),
             (r"^" + REPORT_PATH + r"(?P<report_id>\d+)$", report_page),
-            (r"^" + ARCHIVED_PAGE_PATH + r"(?P<capture_id>\d+)$", archived_page)]
+            (r"^" + ARCHIVED_PAGE_PATH + r"(?P<capture_id>\d+)$", archived_page),
+            (r"^" + ARCHIVED_PAGE_PATH + r"(?P<capture_id>\d+)/page/(?P<page>\d{1,4})\.png$", archived_pdf_page)]
 
 
 class OneScanFacet(ColumnFacet):

@@ -244,6 +244,29 @@ def test_an_archived_pages_link_to_its_pdf_opens_our_copy_of_it(world):
     assert response.headers["x-ogi-shown-copy"] == "1 link(s) to our archived copies; the archived bytes are unchanged"
 
 
+def test_an_archived_pdf_is_shown_as_pictures_of_its_pages_under_the_banner(world):
+    import io
+
+    import pypdfium2
+    from PIL import Image
+
+    capture = world["pdf_capture"]
+    pdf = pypdfium2.PdfDocument(render(world["fined"], "pdf"))
+    pages = len(pdf)
+    pdf.close()
+    page = get(world["datasette"], f"/-/archived/{capture}").text
+    shown = [f"/-/archived/{capture}/page/{n}.png" for n in range(pages)]
+    assert [src for src in shown if f'src="{src}"' in page] == shown and f"PDF 共 {pages} 页" in page
+    first = get(world["datasette"], shown[0])
+    assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(first.content))
+    assert image.format == "PNG" and image.width > 800
+    assert get(world["datasette"], f"/-/archived/{capture}/page/{pages}.png").status_code == 404
+    hostile = world["hostile"]  # "%PDF-1.4 not really": no page to show, and no error
+    assert get(world["datasette"], f"/-/archived/{hostile}/page/0.png").status_code == 404
+    assert get(world["datasette"], f"/-/archived/{hostile}").status_code == 200
+
+
 def test_archived_pdf_is_a_download_with_a_name_we_made(world):
     response = get(world["datasette"], f"/-/archive/{world['pdf_capture']}")
     assert response.headers["content-type"] == PDF
