@@ -353,9 +353,9 @@ def test_the_same_captures_in_any_order_give_the_same_current_reports(tmp_path):
     assert current[0] == current[1] and len(current[0]) == 4
 
 
-def test_report_summary_follows_every_change_to_reports(archive):
-    """report_summary reads current_reports, a copy kept by triggers: after new versions,
-    a second form and a removal it must still equal the current rows of `reports`."""
+def changed_and_removed(archive) -> None:
+    """Two reports loaded; then the first republished with another penalty and the
+    second gone from its portal (404), and loaded again."""
     first, second = sample_specs(2, seed=5)
     archive.capture(first.portal_id, url_of(first), report_page(first))
     archive.capture(second.portal_id, url_of(second), report_page(second))
@@ -363,6 +363,12 @@ def test_report_summary_follows_every_change_to_reports(archive):
     republish_with_penalty(archive, first, 3)
     archive.gone(second.portal_id, url_of(second))
     archive.load()
+
+
+def test_report_summary_follows_every_change_to_reports(archive):
+    """report_summary reads current_reports, a copy kept by triggers: after new versions,
+    a second form and a removal it must still equal the current rows of `reports`."""
+    changed_and_removed(archive)
     columns = ("id, report_key, agency, level, province, city, county, admin_code, year, title, published,"
                " status, problems, format, source_url, '/-/archive/' || source_capture_id as archived_url,"
                " penalty, licensing, coercion, fees, new_received, carried_over, granted, partially_granted,"
@@ -580,13 +586,7 @@ def test_a_load_on_two_workers_makes_the_same_database_as_one_process(tmp_path):
 def test_the_report_feed_has_a_changed_version_and_a_removal(archive):
     from archive.serve import metadata
 
-    first, second = sample_specs(2, seed=5)
-    archive.capture(first.portal_id, url_of(first), report_page(first))
-    archive.capture(second.portal_id, url_of(second), report_page(second))
-    archive.load()
-    republish_with_penalty(archive, first, 3)
-    archive.gone(second.portal_id, url_of(second))
-    archive.load()
+    changed_and_removed(archive)
     sql = metadata()["databases"]["ogi"]["queries"]["report_feed"]["sql"]
     feed = archive.rows(sql)
     events = sorted(row["atom_id"].rsplit("/", 2)[-1] for row in feed)
