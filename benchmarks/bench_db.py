@@ -324,6 +324,10 @@ def main() -> None:
         size = database_size(synthetic_dir / "ogi.db")
         print(f"  database size {size['bytes'] / 1e6:,.0f} MB; largest: " + ", ".join(
             f"{name} {pages / 1e6:,.0f} MB" for name, pages in size["largest"].items()))
+        scale = 1_000_000 / args.reports  # every table grows with the reports: linear, measured here
+        print(f"  extrapolated to 1,000,000 reports: {size['bytes'] * scale / 1e9:,.1f} GB, of which "
+              + ", ".join(f"{name} {pages * scale / 1e9:,.1f} GB" for name, pages in list(size["largest"].items())[:4])
+              + f"; the snapshot `ogi load` publishes (VACUUM INTO) copies all of it each load")
 
         print(f"== latency over HTTP (ogi serve), {args.repeat} requests each")
         figures = bench_latency(synthetic_dir, args.repeat, args.only)
