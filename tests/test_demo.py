@@ -123,3 +123,16 @@ def test_demo_reads_every_published_form_through_its_kept_conversion(demo_dir):
             assert len(kept) == len(files) == 3  # every page OCR'd once, read as one report
     conversion_warcs = list((demo_dir / "warc" / "conversions").glob("*.warc.gz"))
     assert conversion_warcs
+
+
+def test_one_agency_under_two_spellings_is_one_agency_across_years(demo_dir):
+    """The sample world publishes a township as 中宁县新堡镇人民政府 one year and 中宁县新堡镇
+    the next: one agency_id, and agency_years puts the year before beside the later one."""
+    spelled = query(demo_dir, "select agency_id, group_concat(distinct agency) from reports where is_current = 1"
+                              " and agency_id is not null group by agency_id having count(distinct agency) > 1")
+    assert spelled, "the sample world publishes no agency under two names"
+    for agency_id, names in spelled:
+        years = query(demo_dir, "select year, prev_year, agency from agency_years where agency_id = ? order by year",
+                      [agency_id])
+        assert len({name for *_, name in years}) > 1, (agency_id, names, years)
+        assert any(prev == year - 1 for year, prev, _ in years if prev is not None), years
