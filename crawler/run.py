@@ -159,6 +159,7 @@ def build_settings(portals: list[dict], settings: dict | None):
             for host in portal["hosts"]:
                 slots.setdefault(host.lower(), {})["delay"] = float(delay)
     scrapy_settings.set("DOWNLOAD_SLOTS", slots, priority="project")
+    scrapy_settings.set("CONCURRENT_REQUESTS", concurrency_for(portals, scrapy_settings), priority="project")
     if portals and all(p.get("local") for p in portals):
         # only the offline sample portals: politeness toward 127.0.0.1 buys nothing
         from crawler.settings import LOCAL_TEST_SETTINGS
@@ -179,6 +180,15 @@ def build_settings(portals: list[dict], settings: dict | None):
                                                for host, slot in slots.items() if "delay" in slot},
                             priority="cmdline")
     return scrapy_settings
+
+
+def concurrency_for(portals: list[dict], settings) -> int:
+    """Requests in flight at once: enough for every portal's own allowance, so that hosts
+    answering after 20-30 s (or never) do not hold the fast ones back; at least the
+    project's CONCURRENT_REQUESTS, at most OGI_MAX_CONCURRENT_REQUESTS (sockets and memory)."""
+    hosts = sum(len(portal.get("hosts") or [None]) for portal in portals)
+    wanted = hosts * settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+    return max(settings.getint("CONCURRENT_REQUESTS"), min(wanted, settings.getint("OGI_MAX_CONCURRENT_REQUESTS")))
 
 
 def one_line(summary: dict) -> str:

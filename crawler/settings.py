@@ -32,7 +32,8 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
     "Accept-Encoding": "gzip, deflate",
 }
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 16  # at least; crawler.run.concurrency_for raises it with the number of portals
+OGI_MAX_CONCURRENT_REQUESTS = 512  # ... up to this many requests in flight
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 2.0
 DOWNLOAD_DELAY_JITTER = 0.5

@@ -687,3 +687,36 @@ def test_a_crawl_on_a_full_disk_stops_with_its_reason_and_the_next_one_loses_not
         assert len(warc_records(data_dir)) == query(data_dir, "select count(*) from captures")[0][0]
     finally:
         subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_national_simulator_slow_dead_and_blocked_hosts_end_as_errors_rows_not_a_stuck_run(tmp_path):
+    """Twelve county hosts behind sample_portals.national (time scale 0.02): the slow ones
+    are crawled whole, each dead one ends as timeout rows, the anti-bot one as blocked
+    rows, the one that says `Disallow: /` as a robots row, and the run finishes."""
+    from collections import Counter
+
+    from sample_portals.generate import generate_world
+    from sample_portals.national import NationalWorld
+
+    manifest = generate_world(tmp_path / "world", generated=4)
+    per_family = Counter(report["portal_id"] for report in manifest["reports"])
+    with NationalWorld(tmp_path / "world", 12, time_scale=0.02, seed=2260, slow=0.25, dead=0.15, antibot=0.1,
+                       disallow=0.1) as national:
+        kinds = {f"n{host.index:04d}": host for host in national.hosts}
+        assert set(host.kind for host in kinds.values()) == {"normal", "slow", "dead", "antibot", "disallow"}
+        started = time.monotonic()
+        summary = summary_of(run_crawl(tmp_path / "data", national.registry(), "DOWNLOAD_TIMEOUT=2", timeout=600))
+        assert summary["status"] == "finished" and time.monotonic() - started < 300
+    errors = Counter((portal, kind) for portal, kind in query(tmp_path / "data", "select portal_id, kind from errors"))
+    reports = Counter(portal for (portal,) in query(
+        tmp_path / "data", "select portal_id from captures where kind = 'report' and status = 200"))
+    for portal_id, host in kinds.items():
+        if host.kind in ("normal", "slow"):
+            assert reports[portal_id] == per_family[host.family_portal], (portal_id, host)
+            assert not [kind for (portal, kind) in errors if portal == portal_id
+                        and kind in ("timeout", "blocked", "robots", "http_status")], (portal_id, errors)
+        else:
+            ended = {"dead": "timeout", "antibot": "blocked", "disallow": "robots"}[host.kind]
+            assert errors[(portal_id, ended)] >= 1 and reports[portal_id] == 0, (portal_id, host, errors)
+    dead = query(tmp_path / "data", "select reason from errors where kind = 'timeout'")
+    assert dead and all("took longer than 2.0 seconds" in reason for (reason,) in dead)

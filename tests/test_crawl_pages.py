@@ -471,3 +471,16 @@ def test_the_first_write_the_disk_refuses_stops_the_run_and_leaves_the_unindexed
     repaired = captures.recover_killed_runs(db, tmp_path / "warc")
     assert repaired == [(warc.name, size_with_unindexed, size_after_first)]
     assert db.execute("select status from crawl_runs").fetchall() == [("interrupted",)]
+
+
+@pytest.mark.parametrize("portals, given, expected", [
+    (3, None, 16),  # a few portals: the project's floor
+    (100, None, 200),  # each portal's own allowance (2 at a time)
+    (3000, None, 512),  # a national crawl: capped
+    (3000, {"CONCURRENT_REQUESTS": 64}, 64),  # a caller's setting wins
+])
+def test_requests_in_flight_grow_with_the_portals_so_slow_hosts_do_not_hold_fast_ones(portals, given, expected):
+    from crawler.run import build_settings
+
+    registry = [{"id": f"p{n}", "hosts": [f"www.p{n}.gov.cn"], "hints": {}} for n in range(portals)]
+    assert build_settings(registry, given).getint("CONCURRENT_REQUESTS") == expected
