@@ -184,6 +184,26 @@ def table3_column_names() -> dict[str, tuple[str, ...]]:
     return names
 
 
+NEAR_HEADER_MIN = 4  # a header this long may be found with one character misread or lost
+
+
+def find_near(text: str, name: str, start: int = 0) -> int:
+    """Where `name` is printed in `text` after `start` with one character misread or one
+    lost (OCR), or -1. Names shorter than NEAR_HEADER_MIN must be printed exactly: every
+    template header differs from every other in two characters or more, so one cannot be
+    taken for another, and the order check still tells a swap."""
+    if len(name) < NEAR_HEADER_MIN:
+        return -1
+    for position in range(start, len(text) - len(name) + 2):
+        window = text[position:position + len(name)]
+        if len(window) == len(name) and sum(a != b for a, b in zip(window, name)) <= 1:
+            return position
+        shorter = text[position:position + len(name) - 1]
+        if any(name[:i] + name[i + 1:] == shorter for i in range(len(name))):
+            return position
+    return -1
+
+
 def find_in_order(text: str, headers: list[tuple[str, ...]], start: int = 0) -> list[int] | None:
     """Where each header (any of its printings, already normalised) is first printed in
     `text` after `start`, when every one is and they come in the order given; else None.
@@ -193,6 +213,8 @@ def find_in_order(text: str, headers: list[tuple[str, ...]], start: int = 0) -> 
     for printings in headers:
         found = [text.find(name, start) for name in printings if name]
         found = [position for position in found if position >= 0]
+        if not found:  # an OCR'd header a character off (结果维特 for 结果维持)
+            found = [position for name in printings if name and (position := find_near(text, name, start)) >= 0]
         if not found:
             return None
         positions.append(min(found))

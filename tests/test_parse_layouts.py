@@ -318,3 +318,20 @@ def test_headings_run_into_their_first_paragraph_still_cut_the_sections(modern_s
         assert run_in.status == plain.status
         for number in RUN_IN:
             assert run_in.sections[str(number)] and run_in.sections[str(number)] in plain.sections[str(number)], number
+
+
+@pytest.mark.parametrize("printed, misread, under", [
+    ("结 果 维 持", "结 果 维 特", tuple(template.TABLE4_GROUP_KEYS)),  # a character misread (OCR)
+    ("尚 未 审 结", "尚 未 审", tuple(template.TABLE4_GROUP_KEYS)),  # a character lost beside a rule
+    ("现行有效件数", "现行有效件", ("regulations", "normative_documents")),
+])
+def test_a_header_one_character_off_still_names_its_column(modern_specs, printed, misread, under):
+    from sample_portals.render import render
+
+    spec = modern_specs[3]
+    text = render(spec, "text").decode()
+    assert printed in text
+    report = parsers.parse(text.replace(printed, misread).encode(), name="r.txt")
+    truth = truth_cells(spec)
+    assert report_cells(report) == truth
+    assert not any("header mismatch" in problem for problem in report.problems)
