@@ -119,7 +119,7 @@ def test_without_a_registry_portals_come_from_the_records(original, tmp_path):
 
 def test_load_makes_the_same_reports_from_the_rebuilt_index(original, rebuilt):
     def reports(data_dir):
-        run_ogi("load", "--data", str(data_dir), "--ocr-threads", "2")
+        run_ogi("load", "--data", str(data_dir), "--no-convert")  # OCR'd forms: tests/test_forms.py
         columns = ("report_key", "version", "is_current", "agency", "year", "province", "county", "status",
                    "content_sha256", "source_url") + HEADLINES
         return sorted(query(data_dir, f"select {', '.join(columns)} from reports"), key=repr)
