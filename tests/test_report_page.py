@@ -265,6 +265,7 @@ def test_table_pages_put_chinese_labels_over_column_names_and_fold_the_glossary(
     page = get(site["datasette"], "/ogi/report_summary").text
     assert '<span class="ogi-zh">发布机关</span><br><small>agency</small>' in page
     assert '<span class="ogi-zh">本年新收政府信息公开申请数量</span><br><small>new_received</small>' in page
+    assert '<strong>县（区） <small>county</small>' not in page and '<strong>县 <small>county</small>' in page  # a facet
     glossary = page.index('<details class="ogi-glossary">')
     assert glossary < page.index('<dl class="column-descriptions">') < page.index("</details>", glossary)
 
