@@ -264,6 +264,7 @@ class Loader:
         self.parse = parse
         self.deriver = deriver  # archive.derive.Deriver; None: parse the bytes alone
         self.ahead = ahead or Ahead(parse, 1, tools=deriver is not None)  # one job: nothing ahead
+        self.touched: set[tuple] = set()  # (agency_id, year) of every version written: their year checks are redone
         self.summary = {"captures": 0, "new_reports": 0, "new_versions": 0, "sources_added": 0,
                         "unchanged": 0, "errors": 0,
                         "cells": 0, "gone": 0, "conversions_made": 0, "conversions_reused": 0,
@@ -375,6 +376,9 @@ class Loader:
                 self.summary["new_versions"] += 1
         row.update(is_current=current, first_seen=capture["fetched_at"], last_seen=capture["fetched_at"])
         report_id = _insert_report(conn, row)
+        self.touched.add((row.get("agency_id"), row.get("year")))
+        if previous is not None:
+            self.touched.add((previous["agency_id"], previous["year"]))
         _write_content(conn, report_id, parsed, row)
         _add_source(conn, report_id, capture, primary=True)
         if previous is not None:
@@ -399,6 +403,8 @@ class Loader:
         # Both failed: the file's reason (its converter's) says more than its landing page's.
         better = better or (primary["status"] == "failed" == parsed.status and capture["kind"] == "attachment")
         if better:
+            before = _one(conn, "select agency_id, year from reports where id = ?", (report_id,))
+            self.touched.update({(before["agency_id"], before["year"]), (row.get("agency_id"), row.get("year"))})
             _clear_content(conn, report_id)
             keep = {k: v for k, v in row.items() if k not in ("report_key",)}
             conn.execute(f"update reports set {', '.join(f'{k} = ?' for k in keep)} where id = ?",
@@ -559,7 +565,7 @@ class Loader:
         conn.execute("begin immediate")
         self.summary["gone"] = self.mark_gone()
         refresh_agency_years(conn)
-        self.summary["year_checks"] = check_across_years(conn)
+        self.summary["year_checks"] = check_across_years(conn, self.touched)
         conn.execute("commit")
         for table in ("reports", "report_sources", "checks"):
             self.summary[f"{table}_total"] = _one(conn, f"select count(*) from {table}")[0]
@@ -575,38 +581,51 @@ def refresh_agency_years(conn: sqlite3.Connection) -> None:
     conn.execute(f"insert into agency_years {agency_years_select()}")
 
 
-_YEAR_CELLS = ("(c.table_name = 'table3' and c.row_key in ('carried_over', 'carried_forward'))"
-               " or (c.table_name = 'table2' and c.col_key in ('in_force', 'issued', 'repealed'))")
+# The cells year_checks reads, by report_cells' primary key (report_id, table_name, row_key):
+# a few lookups a report, never a scan of every cell of the archive.
+_YEAR_CELLS = ("select table_name, row_key, col_key, value from report_cells where report_id = ?"
+               " and table_name = 'table3' and row_key in ('carried_over', 'carried_forward')"
+               " union all select table_name, row_key, col_key, value from report_cells where report_id = ?"
+               " and table_name = 'table2' and row_key in ('regulations', 'normative_documents')")
 
 
-def check_across_years(conn: sqlite3.Connection) -> int:
-    """The checks of each current report against its agency's report of the year before
-    (parsers.checks.year_checks, rules YEAR_RULES), made anew from the current reports: a
-    new version of either year changes them. Where the year before has two documents live
-    (conflicting_reports), which one to compare with is for a person to judge: no check.
-    Returns the checks written."""
-    placeholders = ", ".join("?" * len(YEAR_RULES))
-    conn.execute(f"delete from checks where rule in ({placeholders})", YEAR_RULES)
-    reports: dict[tuple, list[int]] = {}
-    for report_id, agency, year in conn.execute(
-            "select id, agency_id, year from reports where is_current = 1 and status != 'failed'"
-            " and agency_id is not null and year is not null order by id"):
-        reports.setdefault((agency, year), []).append(report_id)
-    pairs = [(report_id, year, before[0]) for (agency, year), ids in reports.items()
-             if len(before := reports.get((agency, year - 1), [])) == 1 for report_id in ids]
-    if not pairs:
-        return 0
+def check_across_years(conn: sqlite3.Connection, touched: set[tuple] | None = None) -> int:
+    """The checks of current reports against their agency's report of the year before
+    (parsers.checks.year_checks, rules YEAR_RULES). `touched`: the (agency_id, year) pairs
+    this load wrote a version of; their checks and the next year's are made anew (a new
+    version of either year changes them); None: every report's. Where the year before has
+    two documents live (conflicting_reports), which one to compare with is for a person to
+    judge: no check. Returns the checks written."""
+    rules = ", ".join("?" * len(YEAR_RULES))
+    current = ("select id from reports where is_current = 1 and status != 'failed'"
+               " and agency_id = ? and year = ? order by id")
+    if touched is None:
+        conn.execute(f"delete from checks where rule in ({rules})", YEAR_RULES)
+        reports: dict[tuple, list[int]] = {}
+        for report_id, agency, year in conn.execute(
+                "select id, agency_id, year from reports where is_current = 1 and status != 'failed'"
+                " and agency_id is not null and year is not null order by id"):
+            reports.setdefault((agency, year), []).append(report_id)
+        keys = sorted(reports)
+    else:
+        keys = sorted({(agency, year + step) for agency, year in touched if agency and year for step in (0, 1)})
+        for agency, year in keys:
+            conn.execute(f"delete from checks where rule in ({rules}) and report_id in"
+                         " (select id from reports where agency_id = ? and year = ?)", (*YEAR_RULES, agency, year))
+        reports = {}
+        for agency, year in {(a, y + step) for a, y in keys for step in (-1, 0)}:
+            reports[(agency, year)] = [row[0] for row in conn.execute(current, (agency, year))]
+    pairs = [(report_id, year, before[0]) for agency, year in keys
+             if len(before := reports.get((agency, year - 1), [])) == 1 for report_id in reports.get((agency, year), [])]
     cells: dict[int, dict] = {}
-    for report_id, table, row, col, value in conn.execute(
-            "select c.report_id, c.table_name, c.row_key, c.col_key, c.value from report_cells c"
-            f" join reports r on r.id = c.report_id where r.is_current = 1 and ({_YEAR_CELLS})"):
-        cells.setdefault(report_id, {})[(table, row, col)] = value
+    for report_id in {id_ for report_id, _, before_id in pairs for id_ in (report_id, before_id)}:
+        found = cells[report_id] = {}
+        for table, row, col, value in conn.execute(_YEAR_CELLS, [report_id, report_id]):
+            found[(table, row, col)] = value
     rows = []
     for report_id, year, before_id in pairs:
-        checks = year_checks(year, cells.get(report_id, {}), cells.get(before_id, {}))
-        rows += check_rows(report_id, [check.to_json() for check in checks])
-    conn.executemany(
-        INSERT_CHECK, rows)
+        rows += check_rows(report_id, [check.to_json() for check in year_checks(year, cells[report_id], cells[before_id])])
+    conn.executemany(INSERT_CHECK, rows)
     return len(rows)
 
 

@@ -285,3 +285,33 @@ def test_an_atom_feed_of_new_changed_and_removed_reports(site):
     assert f"新收录 New: {site['base'].title}" in titles
     links = {e.find("atom:link", ns).get("href") for e in entries}
     assert f"/-/report/{site['ids']['base']}" in links
+
+
+def test_year_checks_follow_a_later_load_of_either_year(tmp_path):
+    """Loaded a year at a time, and then the year before republished: the later year's
+    checks are made when its year before arrives and made anew when that one changes."""
+    base = sample_specs(1, seed=31)[0]
+    earlier = another_year(base, base.year - 1, re.sub(r"人民政府$", "", base.agency), 5, planted=0)
+    archive = ArchiveBuilder(tmp_path / "data")
+    archive.capture(base.portal_id, url_of(base), report_page(base))
+    archive.load(convert=False)
+    assert archive.rows("select count(*) as n from checks where rule like 'y2y%'") == [{"n": 0}]
+    archive.new_run()
+    archive.capture(earlier.portal_id, url_of(earlier, "-earlier.html"), report_page(earlier))
+    archive.load(convert=False)
+
+    def other_org():
+        return archive.rows("select c.passed, c.computed from checks c join reports r on r.id = c.report_id"
+                            " where r.is_current = 1 and r.year = ? and c.rule = 'y2y_carried_over'"
+                            " and c.scope = 'column:other_org'", (base.year,))
+
+    assert other_org() == [{"passed": 1, "computed": base.table3["carried_over"]["other_org"]}]
+    archive.new_run()
+    for row in ("carried_forward", "carried_over"):  # republished: 3 more carried, its own sums intact
+        for col in ("other_org", "total"):
+            earlier.table3[row][col] += 3
+    archive.capture(earlier.portal_id, url_of(earlier, "-earlier.html"), report_page(earlier), outcome="changed")
+    archive.load(convert=False)
+    assert other_org() == [{"passed": 0, "computed": base.table3["carried_over"]["other_org"] + 3}]
+    assert archive.rows("select count(*) as n from checks c join reports r on r.id = c.report_id"
+                        " where r.is_current = 0 and c.rule like 'y2y%'") == [{"n": 0}]
