@@ -21,6 +21,7 @@ May touch: a temporary directory; loopback addresses 127.1.0.0/16.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 import tempfile
@@ -37,6 +38,8 @@ from sample_portals.national import NationalWorld  # noqa: E402
 
 # crawler/settings.py's politeness, the times to be scaled
 DOWNLOAD_DELAY, DOWNLOAD_TIMEOUT, AUTOTHROTTLE_START_DELAY, AUTOTHROTTLE_MAX_DELAY = 2.0, 45.0, 2.0, 60.0
+# more NAME=VALUE settings for an experiment, comma-separated: OGI_BENCH_EXTRA=AUTOTHROTTLE_ENABLED=false
+EXTRA = [item for item in os.environ.get("OGI_BENCH_EXTRA", "").split(",") if item]
 
 
 def politeness(scale: float, concurrency: int) -> list[str]:
@@ -44,7 +47,7 @@ def politeness(scale: float, concurrency: int) -> list[str]:
             "AUTOTHROTTLE_ENABLED=true", f"AUTOTHROTTLE_START_DELAY={AUTOTHROTTLE_START_DELAY * scale}",
             f"AUTOTHROTTLE_MAX_DELAY={AUTOTHROTTLE_MAX_DELAY * scale}", "AUTOTHROTTLE_TARGET_CONCURRENCY=1.0",
             "CONCURRENT_REQUESTS_PER_DOMAIN=2", f"CONCURRENT_REQUESTS={concurrency}",
-            f"DOWNLOAD_TIMEOUT={DOWNLOAD_TIMEOUT * scale}", "RETRY_TIMES=2", "LOG_LEVEL=WARNING"]
+            f"DOWNLOAD_TIMEOUT={DOWNLOAD_TIMEOUT * scale}", "RETRY_TIMES=2", "LOG_LEVEL=WARNING", *EXTRA]
 
 
 def main() -> None:
