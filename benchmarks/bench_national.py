@@ -69,6 +69,7 @@ def main() -> None:
                   f" timeout {DOWNLOAD_TIMEOUT * scale:.1f} s")
             summary, elapsed, peak = crawl(tmp / "data", national.registry(), *politeness(scale, args.concurrency))
             requests = dict(national.requests)
+            arrivals = {address: list(times) for address, times in national.arrivals.items()}
             by_host = {host.address: host for host in national.hosts}
 
         def floor_seconds(host) -> float:
@@ -90,6 +91,14 @@ def main() -> None:
         print(f"[national crawl] {summary['requests']} requests in {elapsed:.1f} s = {summary['requests'] / elapsed:.1f}"
               f" requests/s; politeness bound {bound:.1f} s (host {slowest}, {by_host[slowest].kind}, {requests[slowest]}"
               f" requests); wall/bound = {elapsed / bound:.2f} (target <= 1.2)")
+        times = arrivals.get(slowest, [])
+        gaps = sorted(b - a for a, b in zip(times, times[1:]))
+        if gaps:
+            spacing = gaps[len(gaps) // 2]
+            print(f"[slowest host] {len(times)} requests over {times[-1] - times[0]:.1f} s: gap between arrivals"
+                  f" median {spacing:.2f} s (the delay AutoThrottle gave it), longest {gaps[-1]:.2f} s; first request"
+                  f" {times[0] - min(t[0] for t in arrivals.values() if t):.1f} s after the crawl's first;"
+                  f" its requests × that delay = {len(times) * spacing:.1f} s, wall/that = {elapsed / (len(times) * spacing):.2f}")
         print(f"[memory] crawl process peak RSS {peak / 1024:.0f} MiB for {summary['requests']} requests"
               f" ({peak / max(summary['requests'], 1):.1f} KiB a request)")
         print(f"[reach] report pages archived {reached} of {published} the live hosts publish"

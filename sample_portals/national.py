@@ -20,6 +20,7 @@ import asyncio
 import random
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,7 @@ class NationalWorld:
         self._servers: list[asyncio.AbstractServer] = []
         self._upstream: dict[str, tuple[str, int]] = {}
         self.requests: dict[str, int] = {}  # address -> requests answered or held
+        self.arrivals: dict[str, list[float]] = {}  # address -> when each request arrived (monotonic)
 
     # --- lifecycle ---
     def __enter__(self) -> "NationalWorld":
@@ -139,6 +141,7 @@ class NationalWorld:
             body = await reader.readexactly(length) if length else b""
             path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"
             self.requests[host.address] = self.requests.get(host.address, 0) + 1
+            self.arrivals.setdefault(host.address, []).append(time.monotonic())
             if host.kind == "dead":
                 await reader.read()  # holds the connection until the client gives up
                 return
