@@ -327,7 +327,7 @@ def main() -> None:
         scale = 1_000_000 / args.reports  # every table grows with the reports: linear, measured here
         print(f"  extrapolated to 1,000,000 reports: {size['bytes'] * scale / 1e9:,.1f} GB, of which "
               + ", ".join(f"{name} {pages * scale / 1e9:,.1f} GB" for name, pages in list(size["largest"].items())[:4])
-              + f"; the snapshot `ogi load` publishes (VACUUM INTO) copies all of it each load")
+              + "; the snapshot `ogi load` publishes (VACUUM INTO) copies all of it each load")
 
         print(f"== latency over HTTP (ogi serve), {args.repeat} requests each")
         figures = bench_latency(synthetic_dir, args.repeat, args.only)

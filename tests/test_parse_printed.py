@@ -11,7 +11,6 @@ Skipped only when chromium is missing outside CI (conftest.chromium_path).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import subprocess
 
