@@ -193,21 +193,11 @@ async def archived_original(datasette, request):
     database = _archive_database(datasette)
     if database is None:
         return Response.text("no archive database", status=404)
-    rows = (await database.execute(
-        "select id, url, content_type, record_type, refers_to, warc_file, warc_offset from captures where id = ?",
-        [capture_id])).rows
-    if not rows:
+    capture = await _located(database, capture_id)
+    if capture is None:
         return Response.text(f"capture {capture_id} is not in the archive", status=404)
-    capture = dict(rows[0])
-    warc_dir = _warc_dir(datasette, database)
-    if capture["record_type"] == "revisit" and capture["refers_to"]:
-        originals = (await database.execute(captures.ORIGINAL_OF_REVISIT, [capture["refers_to"]])).rows
-        if originals:
-            capture.update(warc_file=originals[0]["warc_file"], warc_offset=originals[0]["warc_offset"],
-                           content_type=capture["content_type"] or originals[0]["content_type"])
-    warc_path = warc_dir / Path(capture["warc_file"]).name  # a bare file name, never a path
     try:
-        record = await asyncio.to_thread(read_record, warc_path, capture["warc_offset"])
+        record = await _read_located(datasette, database, capture)
     except (OSError, ValueError) as exc:
         return Response.text(f"archived record unreadable: {exc}", status=500)
 
@@ -335,20 +325,35 @@ SHOWN_PAGES = 60  # a report is 5-20 pages; a file of hundreds is offered as the
 PAGE_SCALE = 1.5  # 108 dpi: the tables' small print stays readable
 
 
-async def _read_original(datasette, database, capture_id: int):
-    """The archived response of a capture (a revisit resolved), or None."""
+async def _located(database, capture_id: int) -> dict | None:
+    """A capture's row with the WARC place of its payload (a revisit's original), or None."""
     rows = (await database.execute(
-        "select url, record_type, refers_to, warc_file, warc_offset from captures where id = ?", [capture_id])).rows
+        "select id, url, content_type, record_type, refers_to, warc_file, warc_offset from captures where id = ?",
+        [capture_id])).rows
     if not rows:
         return None
     capture = dict(rows[0])
     if capture["record_type"] == "revisit" and capture["refers_to"]:
         originals = (await database.execute(captures.ORIGINAL_OF_REVISIT, [capture["refers_to"]])).rows
         if originals:
-            capture.update(warc_file=originals[0]["warc_file"], warc_offset=originals[0]["warc_offset"])
+            capture.update(warc_file=originals[0]["warc_file"], warc_offset=originals[0]["warc_offset"],
+                           content_type=capture["content_type"] or originals[0]["content_type"])
+    return capture
+
+
+async def _read_located(datasette, database, capture: dict):
+    """The archived response at a located capture's place; raises OSError/ValueError."""
+    warc_path = _warc_dir(datasette, database) / Path(capture["warc_file"]).name  # a bare file name, never a path
+    return await asyncio.to_thread(read_record, warc_path, capture["warc_offset"])
+
+
+async def _read_original(datasette, database, capture_id: int):
+    """The archived response of a capture (a revisit resolved), or None."""
+    capture = await _located(database, capture_id)
+    if capture is None:
+        return None
     try:
-        return await asyncio.to_thread(read_record, _warc_dir(datasette, database) / Path(capture["warc_file"]).name,
-                                       capture["warc_offset"])
+        return await _read_located(datasette, database, capture)
     except (OSError, ValueError):
         return None
 

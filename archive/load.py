@@ -589,32 +589,23 @@ _YEAR_CELLS = ("select table_name, row_key, col_key, value from report_cells whe
                " and table_name = 'table2' and row_key in ('regulations', 'normative_documents')")
 
 
-def check_across_years(conn: sqlite3.Connection, touched: set[tuple] | None = None) -> int:
+def check_across_years(conn: sqlite3.Connection, touched: set[tuple]) -> int:
     """The checks of current reports against their agency's report of the year before
     (parsers.checks.year_checks, rules YEAR_RULES). `touched`: the (agency_id, year) pairs
     this load wrote a version of; their checks and the next year's are made anew (a new
-    version of either year changes them); None: every report's. Where the year before has
-    two documents live (conflicting_reports), which one to compare with is for a person to
-    judge: no check. Returns the checks written."""
+    version of either year changes them; a rebuild touches every pair). Where the year
+    before has two documents live (conflicting_reports), which one to compare with is for
+    a person to judge: no check. Returns the checks written."""
     rules = ", ".join("?" * len(YEAR_RULES))
     current = ("select id from reports where is_current = 1 and status != 'failed'"
                " and agency_id = ? and year = ? order by id")
-    if touched is None:
-        conn.execute(f"delete from checks where rule in ({rules})", YEAR_RULES)
-        reports: dict[tuple, list[int]] = {}
-        for report_id, agency, year in conn.execute(
-                "select id, agency_id, year from reports where is_current = 1 and status != 'failed'"
-                " and agency_id is not null and year is not null order by id"):
-            reports.setdefault((agency, year), []).append(report_id)
-        keys = sorted(reports)
-    else:
-        keys = sorted({(agency, year + step) for agency, year in touched if agency and year for step in (0, 1)})
-        for agency, year in keys:
-            conn.execute(f"delete from checks where rule in ({rules}) and report_id in"
-                         " (select id from reports where agency_id = ? and year = ?)", (*YEAR_RULES, agency, year))
-        reports = {}
-        for agency, year in {(a, y + step) for a, y in keys for step in (-1, 0)}:
-            reports[(agency, year)] = [row[0] for row in conn.execute(current, (agency, year))]
+    keys = sorted({(agency, year + step) for agency, year in touched if agency and year for step in (0, 1)})
+    for agency, year in keys:
+        conn.execute(f"delete from checks where rule in ({rules}) and report_id in"
+                     " (select id from reports where agency_id = ? and year = ?)", (*YEAR_RULES, agency, year))
+    reports = {}
+    for agency, year in {(a, y + step) for a, y in keys for step in (-1, 0)}:
+        reports[(agency, year)] = [row[0] for row in conn.execute(current, (agency, year))]
     pairs = [(report_id, year, before[0]) for agency, year in keys
              if len(before := reports.get((agency, year - 1), [])) == 1 for report_id in reports.get((agency, year), [])]
     cells: dict[int, dict] = {}
