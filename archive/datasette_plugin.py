@@ -25,6 +25,7 @@ import asyncio
 import os
 import re
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -313,7 +314,7 @@ async def archived_page(datasette, request):
     pages = 0
     if form == "pdf":
         record = await _read_original(datasette, database, capture_id)
-        pages = await asyncio.to_thread(pdf_page_count, record.payload) if record is not None else 0
+        pages = await in_pdfium(pdf_page_count, record.payload) if record is not None else 0
     context = {"capture": capture, "reports": [dict(r) for r in reports], "raw_url": f"{ARCHIVE_PATH}{capture_id}",
                "report_path": REPORT_PATH, "inline": form in _INLINE_FORMS,
                "page_images": [f"{ARCHIVED_PAGE_PATH}{capture_id}/page/{n}.png" for n in range(min(pages, SHOWN_PAGES))],
@@ -358,6 +359,17 @@ async def _read_original(datasette, database, capture_id: int):
         return None
 
 
+_PDFIUM = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdfium")
+
+
+async def in_pdfium(function, *args):
+    """Run a pypdfium2 call on the server's one PDFium thread. PDFium is not thread-safe,
+    not even across documents: two browsers' page images rendered at once crashed the
+    server (double free, SIGSEGV). One thread of its own, so a queue of page images never
+    holds up the threads that read WARC records."""
+    return await asyncio.get_running_loop().run_in_executor(_PDFIUM, function, *args)
+
+
 def pdf_page_count(payload: bytes) -> int:
     import pypdfium2
 
@@ -398,7 +410,7 @@ async def archived_pdf_page(datasette, request):
     database = _archive_database(datasette)
     record = None if capture_id > SQLITE_MAX_INTEGER or database is None else \
         await _read_original(datasette, database, capture_id)
-    png = await asyncio.to_thread(pdf_page_png, record.payload, index) if record is not None and index < SHOWN_PAGES else None
+    png = await in_pdfium(pdf_page_png, record.payload, index) if record is not None and index < SHOWN_PAGES else None
     if png is None:
         return Response.text(f"no page {index} of capture {capture_id} to show", status=404)
     return Response(png, status=200, content_type="image/png",

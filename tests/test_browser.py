@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,7 +102,8 @@ def site(tmp_path_factory, beacon):
     fined.sections["6"] = (fined.sections["6"] or "") + "\n本年度依法收取罚款共计3万元。"
     page_url, pdf_url = url_of(fined), url_of(fined, ".pdf")
     page_capture = archive.capture(fined.portal_id, page_url, report_page(fined, attachment=pdf_url))
-    archive.capture(fined.portal_id, pdf_url, render(fined, "pdf"), PDF, kind="attachment", referrer=page_url)
+    pdf_capture = archive.capture(fined.portal_id, pdf_url, render(fined, "pdf"), PDF, kind="attachment",
+                                  referrer=page_url)
     for spec in specs[1:]:
         archive.capture(spec.portal_id, url_of(spec), report_page(spec))
     # An archived page that tries to run script on our origin.
@@ -115,20 +117,49 @@ def site(tmp_path_factory, beacon):
     with datasette_on(data_dir) as base:
         ARTIFACTS.mkdir(exist_ok=True)
         yield {"base": base, "chromium": chromium, "profile": tmp_path_factory.mktemp("chromium-profile"),
-               "specs": specs, "fined": fined, "page_capture": page_capture, "hostile_capture": hostile_capture,
+               "specs": specs, "fined": fined, "page_capture": page_capture, "pdf_capture": pdf_capture, "hostile_capture": hostile_capture,
                "leaky_capture": leaky_capture}
 
 
 def browse(site, path: str, screenshot: str) -> str:
-    """The DOM chromium built for `path` after scripts ran; also saves a screenshot."""
+    """The DOM chromium built for `path` after scripts ran; also saves a screenshot.
+
+    Each chromium gets a profile of its own: one started on a profile whose last user is
+    still shutting down hands its URL to that process and exits 0 having printed nothing."""
     url = site["base"] + path
-    common = [site["chromium"], *CHROMIUM_FLAGS, f"--user-data-dir={site['profile']}",
-              "--virtual-time-budget=5000", "--window-size=1280,2200"]
-    dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, timeout=90)
-    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
-    shot = subprocess.run([*common, f"--screenshot={ARTIFACTS / screenshot}", url], capture_output=True, timeout=90)
-    assert shot.returncode == 0 and (ARTIFACTS / screenshot).stat().st_size > 1000
-    return dom.stdout.decode("utf-8", errors="replace")
+
+    def chromium(*args):
+        with tempfile.TemporaryDirectory(dir=site["profile"]) as profile:
+            run = subprocess.run([site["chromium"], *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                                  "--virtual-time-budget=5000", "--window-size=1280,2200", *args, url],
+                                 capture_output=True, timeout=90)
+        assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
+        return run
+
+    dom = chromium("--dump-dom").stdout.decode("utf-8", errors="replace")
+    assert "</html>" in dom, f"chromium printed no page for {url}"
+    shot = chromium(f"--screenshot={ARTIFACTS / screenshot}")
+    assert (ARTIFACTS / screenshot).stat().st_size > 1000, shot.stderr.decode(errors="replace")[-2000:]
+    return dom
+
+
+def test_every_page_image_asked_for_at_once_is_drawn_and_the_server_stays_up(site):
+    """A browser opening an archived PDF asks for all its page pictures at once, and two
+    readers may do so together: PDFium is not thread-safe, and rendering pages side by
+    side crashed the server (the next reader found it restarting)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(render(site["fined"], "pdf"))
+    pages = len(pdf)
+    pdf.close()
+    server = httpx.get(site["base"] + "/-/health", timeout=10).json()["pid"]
+    urls = [f"{site['base']}/-/archived/{site['pdf_capture']}/page/{n}.png" for n in range(pages)] * 8
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda url: httpx.get(url, timeout=60), urls))
+    assert [(a.status_code, a.content[:8]) for a in answers] == [(200, b"\x89PNG\r\n\x1a\n")] * len(urls)
+    assert httpx.get(site["base"] + "/-/health", timeout=10).json()["pid"] == server
 
 
 def test_report_list_shows_every_report(site):
