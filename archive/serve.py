@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import traceback
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -80,7 +81,7 @@ class SnapshotDatabase(Database):
     """Datasette's Database, its per-thread connections keyed by the snapshot file too:
     Datasette keys them by database name alone, so after a swap a thread would go on
     reading the previous snapshot. A thread's connection to an older snapshot is closed
-    when it opens the new one."""
+    when it opens the new one. A failed query's cursor is let go in its own thread."""
 
     async def execute_fn(self, fn):
         if self.ds.executor is None:
@@ -97,7 +98,15 @@ class SnapshotDatabase(Database):
                 conn = self.connect()
                 self.ds._prepare_connection(conn, self.name)
                 setattr(thread_connections, key, conn)
-            return fn(conn)
+            try:
+                return fn(conn)
+            except BaseException as error:
+                # Datasette keeps a failed query's error, so its traceback keeps the query's
+                # cursor alive in a cycle. The collector, run later in another thread, then
+                # resets that cursor there and waits on this connection's mutex for as long
+                # as the connection runs its next query: a reader stalled behind an abusive one.
+                traceback.clear_frames(error.__traceback__)
+                raise
 
         return await asyncio.get_running_loop().run_in_executor(self.ds.executor, in_thread)
 

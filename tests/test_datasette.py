@@ -314,6 +314,29 @@ def test_database_is_served_immutable_with_a_time_limit(world):
     assert json.loads(get(datasette, "/-/metadata.json").text)["databases"]["ogi"]["tables"]["reports"]["fts_table"] == "reports_fts"
 
 
+@pytest.mark.parametrize(("sql", "status"), [
+    ("select zeroblob(1000000000)", 400), ("select * from no_such_table", 400), ("select count(*) from reports", 200),
+    ("with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n", 400)])
+def test_a_query_lets_go_of_its_cursor_where_it_ran(world, sql, status):
+    """A cursor left for the garbage collector is reset by whichever thread collects it,
+    which then waits for as long as that cursor's connection runs another query: readers
+    stalled behind an abusive query. A query, failed or not, frees its cursor where it ran."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds stays in gc.garbage, not freed
+    try:
+        response = get(world["datasette"], f"/ogi.json?sql={quote(sql)}")
+        gc.collect()
+        left = [thing for thing in gc.garbage if isinstance(thing, sqlite3.Cursor)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert response.status_code == status and left == []
+
+
 def test_agencies_missing_a_year_leaves_out_agencies_that_published_it(world):
     spec = world["specs"][0]
     missing = rows(world["datasette"], f"/ogi/agencies_missing_year.json?year={spec.year}")
