@@ -47,7 +47,7 @@ from archive.runs import recorded
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
 from archive.views import agency_years_select
-from parsers.checks import YEAR_RULES, year_checks
+from parsers.checks import AGGREGATE_RULES, YEAR_RULES, aggregate_checks, year_checks
 from parsers.metadata import agency_id, report_key
 from parsers.sniff import declared_format, detect_format
 
@@ -184,6 +184,7 @@ def _report_fields(parsed: ParsedCapture, capture: sqlite3.Row) -> dict:
         "status": parsed.status,
         "problems": json.dumps([str(p) for p in problems], ensure_ascii=False) if problems else None,
         **{f"section_{n}": sections.get(n) for n in "123456"},
+        "aggregates": fields.get("aggregates"),
         "checks_failed": sum(1 for check in checks if check.get("passed") is not None and not check.get("passed")) if checks else None,
     }
     row.update(headline_numbers(fields))
@@ -566,6 +567,7 @@ class Loader:
         self.summary["gone"] = self.mark_gone()
         refresh_agency_years(conn)
         self.summary["year_checks"] = check_across_years(conn, self.touched)
+        self.summary["aggregate_checks"] = check_county_aggregates(conn, self.touched)
         conn.execute("commit")
         for table in ("reports", "report_sources", "checks"):
             self.summary[f"{table}_total"] = _one(conn, f"select count(*) from {table}")[0]
@@ -616,6 +618,41 @@ def check_across_years(conn: sqlite3.Connection, touched: set[tuple]) -> int:
     rows = []
     for report_id, year, before_id in pairs:
         rows += check_rows(report_id, [check.to_json() for check in year_checks(year, cells[report_id], cells[before_id])])
+    conn.executemany(INSERT_CHECK, rows)
+    return len(rows)
+
+
+_TOTAL_CELLS = ("select table_name, row_key, col_key, value from report_cells where report_id = ?"
+                " and table_name in ('table3', 'table4') and col_key = 'total'")
+_UNIT_LEVELS = ("township", "street", "department")
+
+
+def _total_cells(conn: sqlite3.Connection, report_id: int) -> dict:
+    return {(table, row, col): value for table, row, col, value in conn.execute(_TOTAL_CELLS, [report_id])}
+
+
+def check_county_aggregates(conn: sqlite3.Connection, touched: set[tuple]) -> int:
+    """The checks of county reports that say they sum their departments' and townships'
+    reports (reports.aggregates) against the sum of those reports of the same portal and
+    year (parsers.checks.aggregate_checks, AGGREGATE_RULES). A portal and year this load
+    touched is checked anew. Where one unit has two documents live (conflicting_reports),
+    which to add is for a person to judge: no check. Returns the checks written."""
+    rules = ", ".join("?" * len(AGGREGATE_RULES))
+    places = sorted({(agency.partition("|")[0], year) for agency, year in touched if agency and year})
+    rows = []
+    for portal, year in places:
+        conn.execute(f"delete from checks where rule in ({rules}) and report_id in"
+                     " (select id from reports where portal_id = ? and year = ?)", (*AGGREGATE_RULES, portal, year))
+        current = conn.execute("select id, agency, agency_id, level, aggregates from reports where is_current = 1"
+                               " and status != 'failed' and portal_id = ? and year = ? order by id",
+                               (portal, year)).fetchall()
+        counties = [row for row in current if row[3] == "county" and row[4]]
+        units = [row for row in current if row[3] in _UNIT_LEVELS]
+        if not counties or len({row[2] for row in units}) != len(units):
+            continue
+        parts = {agency: _total_cells(conn, report_id) for report_id, agency, *_ in units}
+        for county in counties:
+            rows += check_rows(county[0], [check.to_json() for check in aggregate_checks(_total_cells(conn, county[0]), parts)])
     conn.executemany(INSERT_CHECK, rows)
     return len(rows)
 

@@ -73,6 +73,8 @@ def _checked_cells(check: dict) -> list[tuple[str, str, str]]:
         return [("table3", "carried_over", key)]
     if rule == "y2y_in_force" and kind == "row":
         return [("table2", key, "in_force")]
+    if rule == "county_aggregate" and kind == "cell":
+        return [tuple(key.split("."))]
     if rule == "text_no_applications":
         return [("table3", "new_received", "total")]
     if rule == "text_penalty":

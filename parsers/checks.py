@@ -19,6 +19,9 @@ RULES = ("t3_row_total", "t3_outcome_total", "t3_balance", "t4_total",
 # Checks of a report against the same agency's report of the year before (year_checks):
 # a difference to report, never a correction of either.
 YEAR_RULES = ("y2y_carried_over", "y2y_in_force")
+# Checks of a county report that says it sums its departments' and townships' reports
+# against the sum of those we hold for the same year (aggregate_checks): a difference.
+AGGREGATE_RULES = ("county_aggregate",)
 _T2_ROW_LABELS = dict(template.TABLE2_DOCUMENT_ROWS)
 
 
@@ -195,6 +198,54 @@ def timeliness_check(year: int | None, level: str, published: date | None) -> Ch
                          f"published {published.isoformat()}, due {due.isoformat()} ({level})", "report"),
                    f"{year}年度报告于 {published.isoformat()} 发布，晚于{who[0]}报告的期限 {due.isoformat()}",
                    f"The {year} report was published on {published.isoformat()}, after {who[1]} deadline of {due.isoformat()}")
+
+
+# How a county report says it is the sum of its departments' and townships' reports
+# (丽水 2017: "综合2017年度丽水市各县(市、区)政府和市级各部门的政府信息公开年度工作报告编制而成";
+# "在各乡镇、县直各部门年度报告基础上汇总编制"): one sentence naming the units' reports
+# and that it was compiled from them.
+_AGGREGATION = re.compile(
+    r"[^。；;\n]*(?:综合|汇总|根据|在)[^。；;\n]{0,60}?各(?:乡镇|乡|镇|街道|部门|单位|县直|县属|区直|区属|县（市、区）|县\(市、区\))"
+    r"[^。；;\n]{0,80}?报告[^。；;\n]{0,20}?(?:汇总|编制|综合)[^。；;\n]*")
+# The figures a sum of reports adds up: table 3's totals and table 4's, (table, row, col).
+AGGREGATED_CELLS = (*(("table3", row, "total") for row in ("new_received", "carried_over", "total_processed",
+                                                             "carried_forward")),
+                    *(("table4", group, "total") for group in template.TABLE4_GROUP_KEYS))
+
+
+def aggregation_statement(narrative: str) -> str | None:
+    """The sentence in which a report says it was compiled from its departments' and
+    townships' reports, or None."""
+    match = _AGGREGATION.search(narrative or "")
+    return match.group(0).strip() if match else None
+
+
+def aggregate_checks(cells: dict, parts: dict[str, dict]) -> list[Check]:
+    """A county report that states it sums its units' reports, against the sum of the
+    units' reports of the same year that the archive holds (`parts`: agency -> cells, all
+    {(table, row, col): value}). A difference is reported with how many reports were
+    summed — a unit whose report we lack makes one — never taken as a correction."""
+    checks = []
+    count = len(parts)
+    for table, row, col in AGGREGATED_CELLS:
+        printed = cells.get((table, row, col))
+        values = {agency: found.get((table, row, col)) for agency, found in parts.items()}
+        missing = sorted(agency for agency, value in values.items() if value is None)
+        scope = f"cell:{table}.{row}.{col}"
+        label = (f"表三「{_T3_ROW_LABELS[row]}」·总计" if table == "table3"
+                 else f"表四「{_T4_GROUP_LABELS[row]}」·总计")
+        if printed is None or missing or not parts:
+            what = "the county's figure" if printed is None else f"{len(missing)} unit report(s): {', '.join(missing[:5])}"
+            checks.append(Check("county_aggregate", None, None, printed, f"{scope}: missing {what}", scope, printed))
+            continue
+        computed = sum(values.values())
+        checks.append(_quoted(
+            Check("county_aggregate", printed == computed, computed, printed,
+                  f"{scope}: printed {printed}; {count} unit report(s) add up to {computed}", scope, printed, computed),
+            f"{label} 印为 {printed}，本档案所存同年 {count} 份部门、乡镇报告合计为 {computed}（相差 {printed - computed}）",
+            f"{table}, {row} total: printed as {printed}; the {count} department and township reports of the same"
+            f" year in this archive add up to {computed} (a difference of {printed - computed})"))
+    return checks
 
 
 def run_checks(report) -> list[Check]:

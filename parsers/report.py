@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from parsers import template
-from parsers.checks import Check, run_checks
+from parsers.checks import Check, aggregation_statement, run_checks
 from parsers.document import Block, Document, Table
 from parsers.labels import clean_text, normalise_text
 from parsers.metadata import YEAR_RE, agency_from_title, find_title, level_of, parse_date, published_in_text
@@ -56,6 +56,7 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     narrative: str = ""  # all body text, for checks when no section heading was found
+    aggregates: str | None = None  # a county report's sentence saying it sums its units' reports
 
     def to_json(self) -> dict:
         """The `ogi parse --json` shape: canonical keys, null for missing."""
@@ -75,7 +76,20 @@ class Report:
             "table2_2019": self.table2_2019,
             "legacy": self.legacy,
             "checks": [check.to_json() for check in self.checks],
+            "aggregates": self.aggregates,
         }
+
+
+def read_whole(report: Report) -> bool:
+    """A report read completely and consistently: a layout of three tables recognised, every
+    number of tables 2-4 read, no problem noted, every arithmetic check passed. The cheap PDF
+    reading is kept only then (parsers.parse); anything less, and the full reader reads the
+    file, so the cheap reading never costs a number the full one would have read."""
+    arithmetic = [check for check in report.checks if check.rule.startswith(("t3_", "t4_"))]
+    return (report.status == "ok" and not report.problems and report.format in template.LAYOUTS
+            and report.format != template.LAYOUT_LEGACY and bool(report.title) and report.year is not None
+            and bool(report.cells) and all(cell.value is not None for cell in report.cells)
+            and bool(arithmetic) and all(check.passed for check in arithmetic))
 
 
 def failed_report(*problems: str) -> Report:
@@ -234,6 +248,7 @@ def report_from_document(document: Document) -> Report:
         normalise_text(meta_title or ""))
     report.year = int(year_match.group(1)) if year_match else None
     report.level = level_of(report.agency)
+    report.aggregates = aggregation_statement(report.narrative) if report.level == "county" else None
     # the date the page shows first: a head meta may be the page's generation time
     for key in ("publishtime", "发布日期", "公开日期", "PubDate", "发布时间", "pubdate"):
         if document.metadata.get(key):

@@ -92,3 +92,17 @@ def test_year_checks_without_last_years_figures_cannot_pass_or_fail():
     assert {check.rule for check in checks} == set(YEAR_RULES)
     assert [check.passed for check in checks] == [None] * len(checks)
     assert all(not check.sentence_zh for check in checks)
+
+
+def test_a_county_report_saying_it_sums_its_units_is_told_from_one_that_does_not():
+    from parsers.checks import aggregation_statement
+
+    # 丽水市 2017 report's opening (http://www.lishui.gov.cn/module/xxgk/xxgkAnnualReport.jsp?fbtime=2017&area=113325000026455663)
+    lishui = ("本年度报告根据《中华人民共和国政府信息公开条例》(以下简称《条例》)要求,综合2017年度丽水市各县(市、区)"
+              "政府和市级各部门的政府信息公开年度工作报告编制而成。全文包括概述、主动公开政府信息情况")
+    assert aggregation_statement(lishui) == lishui.split("。")[0]
+    compiled = "本报告由县政府办公室根据各乡镇、县直各部门报送的年度报告汇总形成；报告中所列数据统计期限自1月1日起"
+    assert aggregation_statement(compiled) == "本报告由县政府办公室根据各乡镇、县直各部门报送的年度报告汇总形成"
+    for own in ("本报告由县人民政府办公室根据《条例》要求编制。", "各部门按时报送信息，本年度无行政复议。",
+                "督促各乡镇及时更新公开栏，全县年度考核报告已印发。"):
+        assert aggregation_statement(own) is None

@@ -96,7 +96,7 @@ def test_seed_text_checks(seeds):
 def test_seed_json_shape(seeds):
     data = seeds["000"].to_json()
     assert list(data) == ["title", "agency", "level", "year", "published", "format", "status", "problems",
-                          "sections", "table2", "table3", "table4", "table2_2019", "legacy", "checks"]
+                          "sections", "table2", "table3", "table4", "table2_2019", "legacy", "checks", "aggregates"]
     assert data["table2_2019"] is None and data["legacy"] is None  # the 2021 layout
     assert list(data["sections"]) == ["1", "2", "3", "4", "5", "6"]
     assert data["table2"].keys() == template.blank_table2().keys()

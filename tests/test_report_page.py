@@ -315,3 +315,81 @@ def test_year_checks_follow_a_later_load_of_either_year(tmp_path):
     assert other_org() == [{"passed": 0, "computed": base.table3["carried_over"]["other_org"] + 3}]
     assert archive.rows("select count(*) as n from checks c join reports r on r.id = c.report_id"
                         " where r.is_current = 0 and c.rule like 'y2y%'") == [{"n": 0}]
+
+
+def county_summing(units: list, statement: str, planted: int):
+    """The county government's report of the units' portal and year that sums their tables,
+    but for `planted` more applications received (and granted, so its own sums hold)."""
+    county = copy.deepcopy(units[0])
+    name = next(portal["county"] for portal in PORTALS if portal["id"] == county.portal_id)
+    county.agency, county.level = f"{name}人民政府", "county"
+    county.title = f"{county.agency}{county.year}年政府信息公开工作年度报告"
+    received = county.table3["new_received"]["total"]
+    for table in ("table3", "table4"):
+        summed = getattr(county, table)
+        for row in summed:
+            for col in summed[row]:
+                summed[row][col] = sum(getattr(unit, table)[row][col] for unit in units)
+    for row in ("new_received", "granted", "total_processed"):
+        for col in ("natural_person", "total"):
+            county.table3[row][col] += planted
+    total = county.table3["new_received"]["total"]
+    county.sections = {key: text.replace(f"申请{received}件", f"申请{total}件") if text else text
+                       for key, text in county.sections.items()}
+    county.sections["1"] = f"{statement}。{county.sections['1'] or ''}"
+    county.printed = {}
+    return county
+
+
+def test_a_county_report_that_sums_its_units_is_checked_against_the_units_we_hold(tmp_path):
+    """A county report saying it was compiled from its townships' and departments' reports
+    is compared, figure by figure, with the sum of those of the same year in the archive:
+    a difference is a failed county_aggregate check whose sentence says how many reports
+    were summed; a later load adding a unit's report makes the checks anew."""
+    units = []
+    for index, spec in enumerate(sample_specs(2, seed=41)):
+        unit = copy.deepcopy(spec)
+        unit.portal_id, unit.year = "zhongning", 2022
+        unit.agency = f"中宁县{'新堡镇' if index == 0 else '余丁乡'}人民政府"
+        unit.title = f"{unit.agency}2022年政府信息公开工作年度报告"
+        unit.printed = {}
+        units.append(unit)
+    statement = "本报告由县人民政府办公室在各乡镇人民政府、县政府各部门政府信息公开工作年度报告基础上汇总编制"
+    county = county_summing(units, statement, planted=3)
+    archive = ArchiveBuilder(tmp_path / "data")
+    for name, spec in (("county", county), ("unit0", units[0])):
+        archive.capture(spec.portal_id, url_of(spec, f"-{name}.html"), report_page(spec))
+    archive.load(convert=False)
+
+    def aggregate_checks():
+        return {row["scope"]: row for row in archive.rows(
+            "select c.scope, c.passed, c.printed, c.computed, c.sentence_zh from checks c"
+            " join reports r on r.id = c.report_id where c.rule = 'county_aggregate' and r.level = 'county'")}
+
+    [stated] = archive.rows("select aggregates from reports where level = 'county'")
+    assert stated["aggregates"] == statement
+    one = aggregate_checks()["cell:table3.carried_over.total"]  # the other unit not yet archived
+    assert (one["passed"], one["computed"]) == (0, units[0].table3["carried_over"]["total"])
+    assert "本档案所存同年 1 份部门、乡镇报告" in one["sentence_zh"]
+
+    archive.new_run()
+    archive.capture(units[1].portal_id, url_of(units[1], "-unit1.html"), report_page(units[1]))
+    archive.load(convert=False)
+    checks = aggregate_checks()
+    received = checks.pop("cell:table3.new_received.total")
+    processed = checks.pop("cell:table3.total_processed.total")
+    assert (received["passed"], received["printed"], received["computed"]) == (
+        0, county.table3["new_received"]["total"], county.table3["new_received"]["total"] - 3)
+    assert received["sentence_zh"] == (
+        f"表三「一、本年新收政府信息公开申请数量」·总计 印为 {received['printed']}，"
+        f"本档案所存同年 2 份部门、乡镇报告合计为 {received['computed']}（相差 3）")
+    assert processed["passed"] == 0 and processed["printed"] - processed["computed"] == 3
+    assert sorted(checks) == sorted(["cell:table3.carried_over.total", "cell:table3.carried_forward.total",
+                                     *(f"cell:table4.{group}.total" for group in template.TABLE4_GROUP_KEYS)])
+    assert {(row["passed"], row["printed"] == row["computed"]) for row in checks.values()} == {(1, True)}
+    assert archive.rows("select count(*) as n from checks c join reports r on r.id = c.report_id"
+                        " where c.rule = 'county_aggregate' and r.level != 'county'") == [{"n": 0}]
+    county_id = archive.rows("select id from reports where level = 'county'")[0]["id"]
+    archive.db.conn.close()
+    page = get(build_datasette(archive.data_dir), f"/-/report/{county_id}").text
+    assert received["sentence_zh"] in page
