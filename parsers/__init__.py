@@ -16,7 +16,7 @@ a failed report that says which tool it needs.
 from __future__ import annotations
 
 from parsers.charset import decode_text
-from parsers.report import Report, failed_report, report_from_document
+from parsers.report import Report, failed_report, read_whole, report_from_document
 from parsers.sniff import detect_format
 
 __all__ = ["parse", "Report", "detect_format", "decode_text"]
@@ -48,6 +48,11 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
         elif kind == "html":
             document = documents.document_from_html(data, url=name, content_type=content_type)
         elif kind == "pdf":
+            cheap = documents.document_from_pdf_positions(data) if ocr is None else None
+            report = report_from_document(cheap) if cheap is not None else None
+            if report is not None and read_whole(report):
+                report.metadata.setdefault("format_detected", kind)
+                return report
             document = documents.document_from_pdf(data, ocr=ocr)
         elif kind == "docx":
             document = documents.document_from_docx(data)

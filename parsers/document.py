@@ -172,6 +172,12 @@ def document_from_pdf(data: bytes, ocr: dict | None = None) -> Document:
     return build(data, ocr=ocr)
 
 
+def document_from_pdf_positions(data: bytes) -> Document | None:
+    from parsers.pdf_document import document_from_pdf_positions as build
+
+    return build(data)
+
+
 def document_from_ocr(data: bytes | dict) -> Document:
     from parsers.ocr_document import document_from_ocr as build
 

@@ -73,7 +73,10 @@ def published_in_text(blocks: list[Block], year: int | None) -> tuple[date | Non
     sentences (本报告统计数据从2024年1月1日至…) never count.
     """
     texts = [normalise_text(block.text) for block in blocks if not isinstance(block, Table)]
-    for text in texts:
+    # a page's 信息公开 box, printed with its borders, is a table: its cells count too
+    labelled = [normalise_text(block.text) if not isinstance(block, Table) else
+                " ".join(normalise_text(cell.text) for row in block.rows for cell in row) for block in blocks]
+    for text in labelled:
         match = _LABELLED_DATE_RE.search(text)
         if match:
             found = parse_any_date(match.group(1))

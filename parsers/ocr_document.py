@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from statistics import median
 
 from parsers.document import Cell, Document, Paragraph, Table, append_page
@@ -160,14 +160,22 @@ def _inside(rule: tuple, at: str, table: tuple[list, list]) -> bool:
     return left <= rule[0] <= right and top <= rule[1] and rule[2] <= bottom
 
 
-def _covers(rules: list[tuple], position: float, along: float, at: int = 0) -> bool:
-    """Some rule lying at `position` (its index `at`) spans the point `along`."""
+def _spans_at(rules: list[tuple], positions: list[float], at: int = 0) -> list[list[tuple[float, float]]]:
+    """For each of the sorted `positions`, the extents (widened by _TOLERANCE) of the rules
+    lying there (a rule's position is its index `at`): whether a rule crosses a point is then
+    a look at one position's few rules, not at every rule of the page."""
+    spans: list[list[tuple[float, float]]] = [[] for _ in positions]
     for rule in rules:
         fixed = rule[1] if at == 1 else rule[0]
         start, end = (rule[0], rule[2]) if at == 1 else (rule[1], rule[2])
-        if abs(fixed - position) <= _TOLERANCE and start - _TOLERANCE <= along <= end + _TOLERANCE:
-            return True
-    return False
+        for index in range(bisect_left(positions, fixed - _TOLERANCE), bisect_right(positions, fixed + _TOLERANCE)):
+            spans[index].append((start - _TOLERANCE, end + _TOLERANCE))
+    return spans
+
+
+def _covers(spans: list[tuple[float, float]], along: float) -> bool:
+    """Some rule of one position's `spans` (_spans_at) spans the point `along`."""
+    return any(start <= along <= end for start, end in spans)
 
 
 def _grid_table(horizontal: list, vertical: list, words: list[_Word]) -> tuple[float, float, Table, list[_Word]]:
@@ -187,15 +195,16 @@ def _grid_table(horizontal: list, vertical: list, words: list[_Word]) -> tuple[f
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)  # the top-left cell is the printed one
 
+    at_x, at_y = _spans_at(vertical, xs, at=0), _spans_at(horizontal, ys, at=1)
     for i in range(rows):
         middle_y = (ys[i] + ys[i + 1]) / 2
         for j in range(columns - 1):
-            if not _covers(vertical, xs[j + 1], middle_y, at=0):
+            if not _covers(at_x[j + 1], middle_y):
                 union((i, j), (i, j + 1))
     for j in range(columns):
         middle_x = (xs[j] + xs[j + 1]) / 2
         for i in range(rows - 1):
-            if not _covers(horizontal, ys[i + 1], middle_x, at=1):
+            if not _covers(at_y[i + 1], middle_x):
                 union((i, j), (i + 1, j))
 
     inside: dict[tuple[int, int], list[_Word]] = {}

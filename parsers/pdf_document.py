@@ -1,5 +1,10 @@
 """A PDF with a text layer to a Document; scanned, encrypted or broken PDFs to a reason.
 
+Two readers. The cheap one (document_from_pdf_positions) takes pypdfium2's text runs and
+the page's ruling lines (its path objects) into the page shape the OCR and OFD readers
+share (parsers.ocr_document.page_blocks): one pass of PDFium, no layout analysis in Python.
+parsers.parse keeps its reading only when the report read from it is whole (report.
+read_whole); otherwise the full reader below reads the file. In the full reader,
 pdfplumber (built on pdfminer.six) finds ruled tables; the text outside the tables becomes
 paragraphs in reading order (top to bottom per page). A table continued on the next page
 is merged with its first part when the column count agrees. When pdfminer only yields
@@ -63,6 +68,135 @@ def _pdfium_document(data: bytes, document: Document) -> Document:
         pdf.close()
     document.problems.append("PDF text from pypdfium2 (pdfminer gave cid glyph ids): tables read from text lines")
     return document
+
+
+POINTS_TO_PIXELS = 200 / 72  # the OCR page shape is in pixels at 200 dpi: its tolerances hold
+_MIN_RULE = 2.0 * 72 / 25.4  # a stroke shorter than 2 mm is a tick or an underline, not a rule
+_THIN = 2.0  # points: a path object this thin is one rule (a line, or a filled hairline box)
+_STRAIGHT = 0.5  # points off level (plumb) that a segment of a drawn box may be
+
+
+def _path_segments(obj) -> list[tuple[float, float, float, float]]:
+    """The straight segments of a path object in page space (its matrix applied)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    a, b, c, d, e, f = obj.get_matrix().get()
+    x, y = ctypes.c_float(), ctypes.c_float()
+    segments, start, pen = [], None, None
+    for index in range(pdfium_c.FPDFPath_CountSegments(obj.raw)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj.raw, index)
+        pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+        point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+        kind = pdfium_c.FPDFPathSegment_GetType(segment)
+        if kind == pdfium_c.FPDF_SEGMENT_LINETO and pen is not None:
+            segments.append((*pen, *point))
+        elif kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+            start = point
+        pen = point
+        if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+            segments.append((*pen, *start))
+            pen = start
+    return segments
+
+
+def _page_rules(page, height: float) -> dict:
+    """The page's horizontal and vertical rules in the OCR page shape: {"h": [(x0, y, x1)],
+    "v": [(x, y0, y1)]}, pixels from the top left."""
+    import pypdfium2.raw as pdfium_c
+
+    rules: dict[str, list] = {"h": [], "v": []}
+
+    def add(x0: float, y0: float, x1: float, y1: float) -> None:
+        if abs(y1 - y0) <= _STRAIGHT and abs(x1 - x0) >= _MIN_RULE:
+            y = height - (y0 + y1) / 2
+            rules["h"].append((min(x0, x1) * POINTS_TO_PIXELS, y * POINTS_TO_PIXELS, max(x0, x1) * POINTS_TO_PIXELS))
+        elif abs(x1 - x0) <= _STRAIGHT and abs(y1 - y0) >= _MIN_RULE:
+            rules["v"].append(((x0 + x1) / 2 * POINTS_TO_PIXELS, (height - max(y0, y1)) * POINTS_TO_PIXELS,
+                               (height - min(y0, y1)) * POINTS_TO_PIXELS))
+
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=3):
+        left, bottom, right, top = obj.get_bounds()
+        if top - bottom <= _THIN:
+            add(left, (bottom + top) / 2, right, (bottom + top) / 2)
+        elif right - left <= _THIN:
+            add((left + right) / 2, bottom, (left + right) / 2, top)
+        else:  # a drawn box: its sides
+            for segment in _path_segments(obj):
+                add(*segment)
+    return rules
+
+
+def _page_words(textpage, height: float, rules: dict) -> list[dict]:
+    """PDFium's text runs as word boxes in pixels. Runs next to each other on a line, with
+    no rule between them, are one word, their text as the PDF has it: a title set in two
+    fonts ("2021" then " 年…") keeps its own space."""
+    words: list[dict] = []
+    last = None
+    for index in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(index)
+        text = textpage.get_text_bounded(left, bottom, right, top)
+        if not text.strip():
+            continue
+        x0, x1 = left * POINTS_TO_PIXELS, right * POINTS_TO_PIXELS
+        y0, y1 = (height - top) * POINTS_TO_PIXELS, (height - bottom) * POINTS_TO_PIXELS
+        if last is not None and _same_word(last, x0, y0, x1, y1, rules["v"]):
+            last["text"] += text
+            (lx0, ly0), (lx1, ly1) = last["box"][0], last["box"][2]
+            x0, y0, x1, y1 = min(lx0, x0), min(ly0, y0), max(lx1, x1), max(ly1, y1)
+            last["box"] = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+            continue
+        last = {"box": [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], "text": text}
+        words.append(last)
+    return words
+
+
+def _same_word(word: dict, x0: float, y0: float, x1: float, y1: float, vertical: list) -> bool:
+    """The next run carries on `word`: on its line, just after it, no rule between them."""
+    (_, wy0), (wx1, wy1) = word["box"][0], word["box"][2]
+    line = min(wy1, y1) - max(wy0, y0)
+    if line < 0.5 * min(wy1 - wy0, y1 - y0) or not -2 <= x0 - wx1 <= 0.6 * (y1 - y0):
+        return False
+    return not any(wx1 - 2 <= x <= x0 + 2 and top < (y0 + y1) / 2 < bottom for x, top, bottom in vertical)
+
+
+def document_from_pdf_positions(data: bytes) -> Document | None:
+    """The cheap reading: every page's text runs and rules through page_blocks. None when
+    it does not apply — a file PDFium cannot open, too many pages, a page that is a scan
+    (little text, an image): the full reader then reads it and says why."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    from parsers.document import append_page
+    from parsers.ocr_document import page_blocks
+
+    try:
+        pdf = pypdfium2.PdfDocument(data)
+    except Exception:  # noqa: BLE001 - broken or encrypted: the full reader says why
+        return None
+    document = Document()
+    try:
+        if not 0 < len(pdf) <= MAX_PDF_PAGES:
+            return None
+        for page in pdf:
+            height = page.get_height()
+            textpage = page.get_textpage()
+            if textpage.count_chars() < SCANNED_CHARS_PER_PAGE and any(
+                    True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3)):
+                return None
+            rules = _page_rules(page, height)
+            append_page(document, page_blocks({"words": _page_words(textpage, height, rules), "rules": rules}))
+        title = pdf.get_metadata_dict().get("Title")
+        if isinstance(title, str) and title.strip():
+            document.metadata["ArticleTitle"] = title.strip()
+    except Exception as error:  # noqa: BLE001 - PDFium's errors on a damaged file: the full reader
+        if not raised_by_input(error):
+            raise
+        return None
+    finally:
+        pdf.close()
+    return document if document.blocks else None
 
 
 def _table_settings(page) -> dict:
