@@ -310,3 +310,49 @@ def test_a_two_thousand_page_pdf_is_a_failed_report_in_seconds(tmp_path):
     (code, said), seconds, peak = _ogi_parse_bounded(path)
     assert code == 2 and said.endswith("not a report: PDF of 2000 pages (more than 300): not read")
     assert seconds < 30 and peak < 1 << 30
+
+
+def _full_reader_calls(monkeypatch) -> list:
+    """Record each call of the full (pdfplumber) PDF reader, which still reads the file."""
+    import parsers.pdf_document as pdf_document
+
+    calls, full = [], pdf_document.document_from_pdf
+    monkeypatch.setattr(pdf_document, "document_from_pdf", lambda *a, **k: calls.append(1) or full(*a, **k))
+    return calls
+
+
+def test_a_whole_pdf_report_is_read_from_its_text_positions_alone(monkeypatch):
+    """A PDF whose tables are all there and add up is read from PDFium's text runs and the
+    page's ruling lines; pdfplumber never runs."""
+    from sample_portals import portals
+    from sample_portals.render import render
+    from sample_portals.reports import generate_reports, spec_to_truth, trial_reports
+
+    specs = [s for s in generate_reports(2025, 12, portals.PORTALS) + trial_reports(2025, 4, portals.PORTALS)
+             if not s.expected_failed_checks and all(v is not None for row in s.table3.values() for v in row.values())]
+    assert {s.format for s in specs} == {"2021", "2019"}
+    calls = _full_reader_calls(monkeypatch)
+    for spec in specs:
+        report = parsers.parse(render(spec, "pdf"), name="r.pdf").to_json()
+        truth = spec_to_truth(spec)
+        assert {t: report[t] for t in ("table2", "table3", "table4", "table2_2019")} == {
+            t: truth[t] for t in ("table2", "table3", "table4", "table2_2019")}, spec.id
+        assert (report["agency"], report["year"], report["format"], report["status"]) == (
+            spec.agency, spec.year, spec.format, "ok")
+    assert calls == []
+
+
+def test_a_pdf_report_the_cheap_reading_leaves_short_of_whole_is_read_by_the_full_reader(monkeypatch):
+    """A broken sum (or a number the cheap reading missed) could be the cheap reading's own
+    misplacement: the full reader reads such a file, and its reading is the one kept."""
+    from sample_portals import portals
+    from sample_portals.render import render
+    from sample_portals.reports import generate_reports
+
+    broken = next(s for s in generate_reports(2025, 40, portals.PORTALS)
+                  if s.format == "2021" and s.expected_failed_checks == ["t3_row_total"])
+    calls = _full_reader_calls(monkeypatch)
+    report = parsers.parse(render(broken, "pdf"), name="r.pdf")
+    assert calls == [1]
+    assert (report.table2, report.table3, report.table4) == (broken.table2, broken.table3, broken.table4)
+    assert {c.rule for c in report.checks if c.passed is False} == {"t3_row_total"}
