@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 from archive.ahead import Ahead
 from archive.lock import write_lock
+from archive.places import township_code
 from archive.publish import publish
 from archive.runs import recorded
 from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
@@ -188,6 +189,7 @@ def _report_fields(parsed: ParsedCapture, capture: sqlite3.Row) -> dict:
         "checks_failed": sum(1 for check in checks if check.get("passed") is not None and not check.get("passed")) if checks else None,
     }
     row.update(headline_numbers(fields))
+    row["township_code"] = township_code(row["admin_code"], row["agency_id"], row["level"])
     return row
 
 

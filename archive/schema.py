@@ -496,3 +496,16 @@ def _county_aggregates(db: sqlite_utils.Database) -> None:
     # without walking all reports of that year (seconds a load on 100,000 reports)
     db.execute("create index reports_agency_id_year on reports(agency_id, year)")
     db.execute("create index reports_portal_year on reports(portal_id, year)")
+
+
+@migration("0013_township_codes")
+def _township_codes(db: sqlite_utils.Database) -> None:
+    """reports.township_code: a township's or street's 9-digit 统计用区划代码 (its county's
+    GB/T 2260 code and three digits), by name within its county (archive.places). Filled
+    here for reports loaded before."""
+    from archive.places import township_code
+
+    db["reports"].add_column("township_code", str)
+    rows = db.execute("select id, admin_code, agency_id, level from reports where level in ('township', 'street')")
+    db.conn.executemany("update reports set township_code = ? where id = ?",
+                        [(township_code(code, agency, level), report_id) for report_id, code, agency, level in rows])

@@ -393,3 +393,24 @@ def test_a_county_report_that_sums_its_units_is_checked_against_the_units_we_hol
     archive.db.conn.close()
     page = get(build_datasette(archive.data_dir), f"/-/report/{county_id}").text
     assert received["sentence_zh"] in page
+
+
+def test_a_townships_report_carries_its_township_code_and_others_none(tmp_path):
+    """中宁县新堡镇 is 640521103 in 国家统计局's 2023 list; a department has no township code,
+    and neither has a township the county's list does not name (renamed, merged, misspelt)."""
+    archive = ArchiveBuilder(tmp_path / "data")
+    for index, (agency, level) in enumerate((("中宁县新堡镇人民政府", "township"), ("中宁县教育局", "department"),
+                                             ("中宁县新城镇人民政府", "township"))):
+        spec = copy.deepcopy(sample_specs(1, seed=41)[0])
+        spec.portal_id, spec.agency, spec.level = "zhongning", agency, level
+        spec.title = f"{agency}{spec.year}年政府信息公开工作年度报告"
+        archive.capture(spec.portal_id, url_of(spec, f"-{index}.html"), report_page(spec))
+    archive.load(convert=False)
+    found = {row["agency"]: (row["level"], row["admin_code"], row["township_code"])
+             for row in archive.rows("select agency, level, admin_code, township_code from reports")}
+    assert found == {"中宁县新堡镇人民政府": ("township", "640521", "640521103"),
+                     "中宁县教育局": ("department", "640521", None),
+                     "中宁县新城镇人民政府": ("township", "640521", None)}
+    report_id = archive.rows("select id from reports where township_code is not null")[0]["id"]
+    archive.db.conn.close()
+    assert "乡级统计用区划代码 640521103" in get(build_datasette(archive.data_dir), f"/-/report/{report_id}").text
