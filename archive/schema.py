@@ -509,3 +509,8 @@ def _township_codes(db: sqlite_utils.Database) -> None:
     rows = db.execute("select id, admin_code, agency_id, level from reports where level in ('township', 'street')")
     db.conn.executemany("update reports set township_code = ? where id = ?",
                         [(township_code(code, agency, level), report_id) for report_id, code, agency, level in rows])
+    # report_summary shows it: current_reports carries it, kept by the triggers like the rest
+    db.execute("alter table current_reports add column township_code text")
+    db.execute("update current_reports set township_code = (select township_code from reports"
+               " where reports.id = current_reports.id)")
+    _create_current_reports_triggers(db, (*CURRENT_REPORT_COLUMNS, "problems", "agency_id", "township_code"))

@@ -55,7 +55,7 @@ select
     new_received, carried_over, granted, partially_granted, total_processed, carried_forward,
     review_total, litigation_total, checks_failed,
     version, first_seen, last_seen, gone_at,
-    agency_id, '{REPORT_PATH}' || id as report_page
+    agency_id, '{REPORT_PATH}' || id as report_page, township_code
 from current_reports
 """
 

@@ -373,7 +373,7 @@ def test_report_summary_follows_every_change_to_reports(archive):
                " status, problems, format, source_url, '/-/archive/' || source_capture_id as archived_url,"
                " penalty, licensing, coercion, fees, new_received, carried_over, granted, partially_granted,"
                " total_processed, carried_forward, review_total, litigation_total, checks_failed,"
-               " version, first_seen, last_seen, gone_at, agency_id, '/-/report/' || id as report_page")
+               " version, first_seen, last_seen, gone_at, agency_id, '/-/report/' || id as report_page, township_code")
     expected = archive.rows(f"select {columns} from reports where is_current = 1 order by id")
     assert archive.rows("select * from report_summary order by id") == expected
     assert len(expected) == 2 and {row["version"] for row in expected} == {1, 2}

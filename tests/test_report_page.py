@@ -411,6 +411,8 @@ def test_a_townships_report_carries_its_township_code_and_others_none(tmp_path):
     assert found == {"中宁县新堡镇人民政府": ("township", "640521", "640521103"),
                      "中宁县教育局": ("department", "640521", None),
                      "中宁县新城镇人民政府": ("township", "640521", None)}
+    assert {row["agency"]: row["township_code"] for row in archive.rows(
+        "select agency, township_code from report_summary")} == {agency: code for agency, (_, _, code) in found.items()}
     report_id = archive.rows("select id from reports where township_code is not null")[0]["id"]
     archive.db.conn.close()
     assert "乡级统计用区划代码 640521103" in get(build_datasette(archive.data_dir), f"/-/report/{report_id}").text
