@@ -49,7 +49,7 @@ from archive.schema import REPORT_HEADLINE_COLUMNS, open_db
 from archive.search import bigram_text
 from archive.views import agency_years_select
 from parsers.checks import AGGREGATE_RULES, YEAR_RULES, aggregate_checks, year_checks
-from parsers.metadata import agency_id, report_key
+from parsers.metadata import agency_id, report_key, split_agency_id
 from parsers.sniff import declared_format, detect_format
 
 # Lower is better: which form's parse a version shows when it has several.
@@ -640,7 +640,7 @@ def check_county_aggregates(conn: sqlite3.Connection, touched: set[tuple]) -> in
     touched is checked anew. Where one unit has two documents live (conflicting_reports),
     which to add is for a person to judge: no check. Returns the checks written."""
     rules = ", ".join("?" * len(AGGREGATE_RULES))
-    places = sorted({(agency.partition("|")[0], year) for agency, year in touched if agency and year})
+    places = sorted({(split_agency_id(agency)[0], year) for agency, year in touched if agency and year})
     rows = []
     for portal, year in places:
         conn.execute(f"delete from checks where rule in ({rules}) and report_id in"

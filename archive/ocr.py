@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from archive.convert import Derived, run_limited
-from parsers.ocr_document import OCR_CONTENT_TYPE
+from parsers.ocr_document import OCR_CONTENT_TYPE, PAGE_DPI
 
-DPI = 200
+DPI = PAGE_DPI  # pages are rendered at the page shape's own resolution
 TIME_LIMIT = 60 * 10  # seconds for one file (one page is ~6 s on one core)
 SECONDS_PER_PAGE = 60
 # A box below this text score is dropped as noise; between it and parsers' DOUBTFUL_SCORE it

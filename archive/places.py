@@ -15,6 +15,8 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
+from parsers.metadata import split_agency_id
+
 TOWNSHIPS = Path(__file__).with_name("data") / "townships.csv.gz"
 TOWNSHIP_LEVELS = ("township", "street")
 
@@ -35,7 +37,7 @@ def township_code(admin_code: str | None, agency_id: str | None, level: str | No
     without 人民政府/办事处). None for other levels and for names the county does not have."""
     if level not in TOWNSHIP_LEVELS or not admin_code or not agency_id:
         return None
-    name = agency_id.partition("|")[2]
+    name = split_agency_id(agency_id)[1]
     county = townships().get(str(admin_code)[:6], {})
     for candidate in (name, f"{name}办事处", name.removesuffix("办")):
         if candidate in county:

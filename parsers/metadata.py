@@ -175,6 +175,12 @@ def agency_id(portal_id: str | None, agency: str | None, county: str | None = No
     return f"{portal_id or ''}|{name}" if name else None
 
 
+def split_agency_id(agency_id: str) -> tuple[str, str]:
+    """(portal_id, name) of an agency_id."""
+    portal, _, name = agency_id.partition("|")
+    return portal, name
+
+
 def report_key(portal_id: str | None, agency: str | None, year: int | None) -> str | None:
     """Stable identity of a report across forms and versions; None when the parse could
     not tell agency or year."""

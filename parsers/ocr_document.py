@@ -29,6 +29,18 @@ OCR_CONTENT_TYPE = "application/vnd.ogi.ocr+json"
 # arithmetic checks are what confirm or refute it.
 DOUBTFUL_SCORE = 0.9
 _TOLERANCE = 8  # pixels: rules this close are one rule
+PAGE_DPI = 200  # the page shape's unit, whoever placed the text (OCR, OFD, PDF): pixels at 200 dpi
+
+
+def add_rule(rules: dict, x0: float, y0: float, x1: float, y1: float, straight: float, shortest: float,
+             scale: float) -> None:
+    """A straight segment (origin top left, in any unit; `scale` makes pixels) into the
+    page shape's rules: horizontal (x0, y, x1) or vertical (x, y0, y1) when it lies within
+    `straight` of level or plumb and is at least `shortest` long; else it is no rule."""
+    if abs(y1 - y0) <= straight and abs(x1 - x0) >= shortest:
+        rules["h"].append((min(x0, x1) * scale, (y0 + y1) / 2 * scale, max(x0, x1) * scale))
+    elif abs(x1 - x0) <= straight and abs(y1 - y0) >= shortest:
+        rules["v"].append(((x0 + x1) / 2 * scale, min(y0, y1) * scale, max(y0, y1) * scale))
 
 
 class OcrText(str):

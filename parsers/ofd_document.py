@@ -19,8 +19,9 @@ import zipfile
 from xml.etree import ElementTree
 
 from parsers.document import Document, append_page, oversized_zip
+from parsers.ocr_document import PAGE_DPI, add_rule
 
-PIXELS_PER_MM = 200 / 25.4
+PIXELS_PER_MM = PAGE_DPI / 25.4
 MIN_RULE_MM = 2.0  # shorter strokes are ticks, underlines of one character, a cell's thin edge
 STRAIGHT_MM = 0.3  # a segment this close to level (or plumb) is a horizontal (vertical) rule
 _TOKEN = re.compile(r"[A-Za-z]|-?\d+(?:\.\d+)?(?:[eE]-?\d+)?")
@@ -89,12 +90,7 @@ def page_rules(content: bytes) -> dict:
             # CTM maps the path's own space into the boundary's; the boundary sits on the page
             px0, py0 = box[0] + a * x0 + c * y0 + e, box[1] + b * x0 + d * y0 + f
             px1, py1 = box[0] + a * x1 + c * y1 + e, box[1] + b * x1 + d * y1 + f
-            if abs(py1 - py0) <= STRAIGHT_MM and abs(px1 - px0) >= MIN_RULE_MM:
-                y = (py0 + py1) / 2
-                rules["h"].append(tuple(v * PIXELS_PER_MM for v in (min(px0, px1), y, max(px0, px1))))
-            elif abs(px1 - px0) <= STRAIGHT_MM and abs(py1 - py0) >= MIN_RULE_MM:
-                x = (px0 + px1) / 2
-                rules["v"].append(tuple(v * PIXELS_PER_MM for v in (x, min(py0, py1), max(py0, py1))))
+            add_rule(rules, px0, py0, px1, py1, STRAIGHT_MM, MIN_RULE_MM, PIXELS_PER_MM)
     return rules
 
 

@@ -22,6 +22,7 @@ import re
 
 from parsers.document import MAX_PDF_PAGES, Cell, Document, Paragraph, Table, raised_by_input
 from parsers.labels import clean_text
+from parsers.ocr_document import PAGE_DPI, add_rule
 
 SCANNED_CHARS_PER_PAGE = 50
 # pdfminer warns about fonts ("Could not get FontBBox…") on most browser-printed PDFs: noise
@@ -70,7 +71,7 @@ def _pdfium_document(data: bytes, document: Document) -> Document:
     return document
 
 
-POINTS_TO_PIXELS = 200 / 72  # the OCR page shape is in pixels at 200 dpi: its tolerances hold
+POINTS_TO_PIXELS = PAGE_DPI / 72  # the page shape's pixels: its tolerances hold
 _MIN_RULE = 2.0 * 72 / 25.4  # a stroke shorter than 2 mm is a tick or an underline, not a rule
 _THIN = 2.0  # points: a path object this thin is one rule (a line, or a filled hairline box)
 _STRAIGHT = 0.5  # points off level (plumb) that a segment of a drawn box may be
@@ -108,13 +109,8 @@ def _page_rules(page, height: float) -> dict:
 
     rules: dict[str, list] = {"h": [], "v": []}
 
-    def add(x0: float, y0: float, x1: float, y1: float) -> None:
-        if abs(y1 - y0) <= _STRAIGHT and abs(x1 - x0) >= _MIN_RULE:
-            y = height - (y0 + y1) / 2
-            rules["h"].append((min(x0, x1) * POINTS_TO_PIXELS, y * POINTS_TO_PIXELS, max(x0, x1) * POINTS_TO_PIXELS))
-        elif abs(x1 - x0) <= _STRAIGHT and abs(y1 - y0) >= _MIN_RULE:
-            rules["v"].append(((x0 + x1) / 2 * POINTS_TO_PIXELS, (height - max(y0, y1)) * POINTS_TO_PIXELS,
-                               (height - min(y0, y1)) * POINTS_TO_PIXELS))
+    def add(x0: float, y0: float, x1: float, y1: float) -> None:  # PDF space: origin bottom left
+        add_rule(rules, x0, height - y0, x1, height - y1, _STRAIGHT, _MIN_RULE, POINTS_TO_PIXELS)
 
     for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=3):
         left, bottom, right, top = obj.get_bounds()
