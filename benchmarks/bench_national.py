@@ -12,7 +12,7 @@ timeout on a host that never answers), requests/s, the crawl process's peak RSS,
 reached of those the live hosts publish, and how the dead, blocked and forbidden hosts
 ended (errors rows by kind: none may leave the run stuck).
 
-    .venv/bin/python benchmarks/bench_national.py --hosts 300 --time-scale 0.1
+    .venv/bin/python benchmarks/bench_national.py --hosts 300 --time-scale 0.1 [--jobs 2]
     .venv/bin/python benchmarks/bench_national.py --hosts 3000 --generated 10 --time-scale 0.05
 
 May touch: a temporary directory; loopback addresses 127.1.0.0/16.
@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=20, help="invented reports in the world each host copies")
     parser.add_argument("--time-scale", type=float, default=0.1, help="every delay, latency and timeout × this")
     parser.add_argument("--concurrency", type=int, default=512, help="CONCURRENT_REQUESTS (crawler.run.concurrency_for's cap)")
+    parser.add_argument("--jobs", type=int, default=1, help="crawler processes (`ogi crawl --jobs`)")
     args = parser.parse_args()
     scale = args.time_scale
     with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
@@ -67,7 +68,8 @@ def main() -> None:
                   f" each copies one of 5 sample portals ({len(manifest['reports'])} reports in all five);"
                   f" time scale {scale}: delay {DOWNLOAD_DELAY * scale:.2f} s, slow first byte {20 * scale:.1f}-{30 * scale:.1f} s,"
                   f" timeout {DOWNLOAD_TIMEOUT * scale:.1f} s")
-            summary, elapsed, peak = crawl(tmp / "data", national.registry(), *politeness(scale, args.concurrency))
+            summary, elapsed, peak = crawl(tmp / "data", national.registry(), *politeness(scale, args.concurrency),
+                                           jobs=args.jobs)
             requests = dict(national.requests)
             arrivals = {address: list(times) for address, times in national.arrivals.items()}
             by_host = {host.address: host for host in national.hosts}
@@ -99,6 +101,8 @@ def main() -> None:
                   f" median {spacing:.2f} s (the delay AutoThrottle gave it), longest {gaps[-1]:.2f} s; first request"
                   f" {times[0] - min(t[0] for t in arrivals.values() if t):.1f} s after the crawl's first;"
                   f" its requests × that delay = {len(times) * spacing:.1f} s, wall/that = {elapsed / (len(times) * spacing):.2f}")
+        print(f"[crawler] --jobs {args.jobs}: {summary['cpu_s']:.1f} s CPU in all, "
+              f"{summary['cpu_s'] / max(summary['requests'], 1) * 1000:.1f} ms a request")
         print(f"[memory] crawl process peak RSS {peak / 1024:.0f} MiB for {summary['requests']} requests"
               f" ({peak / max(summary['requests'], 1):.1f} KiB a request)")
         print(f"[reach] report pages archived {reached} of {published} the live hosts publish"

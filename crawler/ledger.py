@@ -88,7 +88,7 @@ def decide_outcome(url: str, status: int, digest: str, has_payload: bool, blocke
 
 class RunLedger:
     def __init__(self, data_dir: Path, registry: list[dict], run_id: int | None, stats,
-                 warc_max_bytes: int = 100_000_000, warc_fsync: bool = False):
+                 warc_max_bytes: int = 100_000_000, warc_fsync: bool = False, part: bool = False):
         self.data_dir = Path(data_dir)
         self.db = open_db(self.data_dir / "ogi.db")
         # Workers of a distributed run share this file: wait for the writer lock, don't fail.
@@ -102,6 +102,7 @@ class RunLedger:
         self.registry = registry
         self.run_id = run_id if run_id is not None else captures.start_run(self.db)
         self.stats = stats
+        self.part = part  # one of a run's processes: the run's row is the parent's to close
         # The first write the disk refused. From then on nothing more is written: a WARC
         # record whose row failed must stay the file's tail, which the next start cuts
         # (the run is left 'running', as a killed one is, so its repair is owed).
@@ -116,7 +117,7 @@ class RunLedger:
             registry = json.loads(registry)
         return cls(Path(settings.get("OGI_DATA_DIR") or "data"), registry, settings.get("OGI_RUN_ID"),
                    crawler.stats, settings.getint("OGI_WARC_MAX_BYTES", 100_000_000),
-                   settings.getbool("OGI_WARC_FSYNC", False))
+                   settings.getbool("OGI_WARC_FSYNC", False), settings.getbool("OGI_RUN_PART", False))
 
     # -- counting -----------------------------------------------------------------------
     def count(self, portal_id: str | None, key: str, n: int = 1) -> None:
@@ -260,8 +261,11 @@ class RunLedger:
             except STORAGE_ERRORS:
                 pass  # a torn tail is the next start's to cut
             return summary
-        captures.finish_run(self.db, self.run_id, summary, status)
-        self.db.conn.commit()
+        if self.part:
+            summary["status"] = status
+        else:
+            captures.finish_run(self.db, self.run_id, summary, status)
+            self.db.conn.commit()
         self.writer.close()
         return summary
 

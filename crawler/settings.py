@@ -82,6 +82,7 @@ EXTENSIONS = {
 OGI_DATA_DIR = "data"
 OGI_REGISTRY = None  # list of portal entries; crawler.run fills it
 OGI_RUN_ID = None
+OGI_RUN_PART = False  # crawler.run.crawl_in_processes: one of a run's processes
 OGI_MAX_DEPTH = 4  # sub-column levels below a start URL
 OGI_MAX_PAGES_PER_PORTAL = 2000  # requests per portal per run
 OGI_MAX_PLATFORM_UNITS = 300  # units followed on one 部门/乡镇信息公开平台 page

@@ -102,8 +102,11 @@ def demo(data_dir: Path, no_serve: bool, port: int, seed: int, generated: int) -
 @DATA_OPTION
 @CRAWL_OPTIONS
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run summary as JSON.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Crawler processes, each with a share of the portals (one run, one summary): for a "
+                   "crawl of many portals, where one process's CPU is the limit.")
 def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], local: bool,
-          overrides: tuple[str, ...], as_json: bool) -> None:
+          overrides: tuple[str, ...], as_json: bool, jobs: int) -> None:
     """Crawl the registry's portals into DIR/warc and the captures index.
 
     Safe under cron: exit 0 when the run finished, 1 when it did not finish cleanly,
@@ -111,14 +114,14 @@ def crawl(data_dir: Path, registry: Path | None, portal_ids: tuple[str, ...], lo
     """
     from archive.captures import ArchiveIndexMissing
     from crawler.distributed import DistributedConfigError
-    from crawler.run import one_line
+    from crawler.run import CrawlPartFailed, one_line
     from crawler.run import crawl as run_crawl
 
     entries, settings = crawl_inputs(registry, portal_ids, local, overrides)
     with exiting_on_archive_errors("crawl"):
         try:
-            summary = run_crawl(data_dir, registry=entries, settings=settings)
-        except (ArchiveIndexMissing, DistributedConfigError) as refused:
+            summary = run_crawl(data_dir, registry=entries, settings=settings, jobs=jobs)
+        except (ArchiveIndexMissing, DistributedConfigError, CrawlPartFailed) as refused:
             raise click.ClickException(str(refused)) from None
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else one_line(summary))
     sys.exit(0 if summary.get("status") == "finished" else 1)

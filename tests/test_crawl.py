@@ -36,13 +36,13 @@ CDXJ_INDEXER = str(Path(sys.executable).with_name("cdxj-indexer"))
 
 # -- helpers --------------------------------------------------------------------------------
 def run_crawl(data_dir: Path, registry: list[dict] | Path, *settings: str, timeout=240,
-              local=True) -> subprocess.CompletedProcess:
+              local=True, jobs: int = 1) -> subprocess.CompletedProcess:
     if not isinstance(registry, Path):
         path = data_dir.parent / f"{data_dir.name}-registry.json"
         path.write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
         registry = path
     args = [sys.executable, "-m", "ogi.cli", "crawl", "--data", str(data_dir), "--registry", str(registry),
-            "--json"] + (["--local"] if local else [])
+            "--json", "--jobs", str(jobs)] + (["--local"] if local else [])
     for item in settings:
         args += ["--set", item]
     return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout)
