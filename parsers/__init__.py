@@ -16,7 +16,7 @@ a failed report that says which tool it needs.
 from __future__ import annotations
 
 from parsers.charset import decode_text
-from parsers.report import Report, failed_report, read_whole, report_from_document
+from parsers.report import Report, failed_report, read_whole, report_from_document, same_reading
 from parsers.sniff import detect_format
 
 __all__ = ["parse", "Report", "detect_format", "decode_text"]
@@ -50,7 +50,7 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
         elif kind == "pdf":
             cheap = documents.document_from_pdf_positions(data) if ocr is None else None
             report = report_from_document(cheap) if cheap is not None else None
-            if report is not None and read_whole(report):
+            if report is not None and (read_whole(report) or same_reading(report, _text_reading(data))):
                 report.metadata.setdefault("format_detected", kind)
                 return report
             document = documents.document_from_pdf(data, ocr=ocr)
@@ -69,3 +69,10 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
         return failed_report("document nested too deeply to read")
     except Exception as error:  # noqa: BLE001 - the contract: bad input never raises
         return failed_report(f"parser error: {type(error).__name__}: {error}"[:300])
+
+
+def _text_reading(data: bytes) -> Report | None:
+    from parsers import document as documents
+
+    document = documents.document_from_pdf_text(data)
+    return report_from_document(document) if document is not None else None

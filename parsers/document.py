@@ -178,6 +178,12 @@ def document_from_pdf_positions(data: bytes) -> Document | None:
     return build(data)
 
 
+def document_from_pdf_text(data: bytes) -> Document | None:
+    from parsers.pdf_document import document_from_pdf_text as build
+
+    return build(data)
+
+
 def document_from_ocr(data: bytes | dict) -> Document:
     from parsers.ocr_document import document_from_ocr as build
 

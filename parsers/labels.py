@@ -65,6 +65,7 @@ def clean_text(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=16384)  # a table's labels repeat in every report: read each printing once
 def normalise_label(text: str) -> str:
     """A label's comparison form: NFKC width folding, no spaces, no quotes, no markup.
 
@@ -128,6 +129,7 @@ def table3_row_cores(layout: str = template.LAYOUT_2021) -> dict[str, str]:
     return {core: keys[0] for core, keys in cores.items() if len(set(keys)) == 1}
 
 
+@lru_cache(maxsize=16384)
 def match_table3_row(text: str, layout: str = template.LAYOUT_2021) -> str | None:
     """The table 3 row key of `layout` a printed label names, or None."""
     label = normalise_label(text)
@@ -159,6 +161,7 @@ def table2_row_labels(layout: str = template.LAYOUT_2021) -> dict[str, str]:
     return labels
 
 
+@lru_cache(maxsize=16384)
 def match_table2_row(text: str, layout: str = template.LAYOUT_2021) -> str | None:
     label = strip_enumerator(normalise_label(text))
     labels = table2_row_labels(layout)
@@ -249,6 +252,20 @@ ZERO_MARKS: frozenset[str] = frozenset(_DASHES) | frozenset(key for key in _ZERO
 
 
 def read_number(printed: str | None, decimal: bool = False, signed: bool = False) -> Number:
+    """Read one printed cell (see _read_number). A plain string is read once per printing:
+    a table's zeros and small counts repeat in every report. A str subclass (an OCR'd cell
+    with its score) is read on its own, so its Number keeps that very object."""
+    if printed is None or type(printed) is str:
+        return _read_number_cached(printed, decimal, signed)
+    return _read_number(printed, decimal, signed)
+
+
+@lru_cache(maxsize=16384)  # Number is frozen: sharing one between cells is safe
+def _read_number_cached(printed: str | None, decimal: bool, signed: bool) -> Number:
+    return _read_number(printed, decimal, signed)
+
+
+def _read_number(printed: str | None, decimal: bool = False, signed: bool = False) -> Number:
     """Read one printed cell. Never guesses: anything unreadable is None with a reason.
 
     `—`, `-`, `/`, `无` and an empty cell mean zero in these reports: they read as 0 with

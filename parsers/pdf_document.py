@@ -195,6 +195,32 @@ def document_from_pdf_positions(data: bytes) -> Document | None:
     return document if document.blocks else None
 
 
+def document_from_pdf_text(data: bytes) -> Document | None:
+    """A second cheap reading, independent of the first: PDFium's text in reading order
+    through the text-copy reader (text_document), no positions, no rules. None when PDFium
+    cannot open the file. parsers.parse keeps the positioned reading of a report that is
+    not whole only where this one reads every cell the same."""
+    import pypdfium2
+
+    from parsers.text_document import document_from_text
+
+    try:
+        pdf = pypdfium2.PdfDocument(data)
+    except Exception:  # noqa: BLE001 - broken or encrypted: the full reader says why
+        return None
+    try:
+        if not 0 < len(pdf) <= MAX_PDF_PAGES:
+            return None
+        text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
+    except Exception as error:  # noqa: BLE001 - PDFium's errors on a damaged file: the full reader
+        if not raised_by_input(error):
+            raise
+        return None
+    finally:
+        pdf.close()
+    return document_from_text(text)
+
+
 def _table_settings(page) -> dict:
     """pdfplumber's line strategy, plus a rule where the vertical rules start and end: a
     table cut by a page break has no rule under its last (split) row, and that row would

@@ -97,6 +97,23 @@ def read_whole(report: Report) -> bool:
             and bool(arithmetic) and all(check.passed for check in arithmetic))
 
 
+def same_reading(first: Report, second: Report | None) -> bool:
+    """Two readers of one file, one by position and one by text order, read the same layout
+    and every cell of it alike (number and printing, a blank as blank), both "ok" with the
+    same problems, and the first found the title and year. A "partial" reading (a row not
+    found: not printed, or split over a page break) goes to the full reader. On that
+    agreement parsers.parse keeps the cheap PDF reading of a report whose printed sums fail,
+    which pdfplumber (many times slower) read the same in every case measured."""
+    def cells(report: Report) -> dict:
+        return {(cell.table, cell.row_key, cell.col_key): (cell.value, cell.printed) for cell in report.cells}
+
+    return (second is not None and first.status == second.status == "ok"
+            and bool(first.title) and first.year is not None
+            and first.format == second.format and first.format in template.LAYOUTS
+            and first.format != template.LAYOUT_LEGACY and bool(first.cells) and cells(first) == cells(second)
+            and first.problems == second.problems)
+
+
 def failed_report(*problems: str) -> Report:
     return Report(status="failed", problems=list(problems))
 

@@ -342,17 +342,57 @@ def test_a_whole_pdf_report_is_read_from_its_text_positions_alone(monkeypatch):
     assert calls == []
 
 
-def test_a_pdf_report_the_cheap_reading_leaves_short_of_whole_is_read_by_the_full_reader(monkeypatch):
-    """A broken sum (or a number the cheap reading missed) could be the cheap reading's own
-    misplacement: the full reader reads such a file, and its reading is the one kept."""
+def _broken_sum_report():
     from sample_portals import portals
     from sample_portals.render import render
     from sample_portals.reports import generate_reports
 
     broken = next(s for s in generate_reports(2025, 40, portals.PORTALS)
                   if s.format == "2021" and s.expected_failed_checks == ["t3_row_total"])
+    return broken, render(broken, "pdf")
+
+
+def test_a_pdf_whose_sums_fail_as_printed_is_read_cheaply_where_a_second_reader_agrees(monkeypatch):
+    """A broken sum could be the positioned reading's own misplacement. PDFium's plain text,
+    read as a text copy, is a second reading that places nothing by position: where it reads
+    every cell the same, the printed sum is what the file says, and pdfplumber is not asked."""
+    broken, data = _broken_sum_report()
     calls = _full_reader_calls(monkeypatch)
-    report = parsers.parse(render(broken, "pdf"), name="r.pdf")
+    report = parsers.parse(data, name="r.pdf")
+    assert calls == []
+    assert (report.table2, report.table3, report.table4) == (broken.table2, broken.table3, broken.table4)
+    assert {c.rule for c in report.checks if c.passed is False} == {"t3_row_total"}
+
+
+def test_a_pdf_with_a_row_the_cheap_readings_do_not_find_is_read_by_the_full_reader(monkeypatch):
+    """A row missing to both cheap readings may be one split over a page break that
+    pdfplumber joins: a "partial" reading is never kept on their agreement alone."""
+    from sample_portals import portals
+    from sample_portals.render import render
+    from sample_portals.reports import generate_reports
+
+    unprinted = next(s for s in generate_reports(2025, 60, portals.PORTALS)
+                     if s.format == "2021" and any(v is None for row in s.table3.values() for v in row.values()))
+    calls = _full_reader_calls(monkeypatch)
+    report = parsers.parse(render(unprinted, "pdf"), name="r.pdf")
+    assert calls == [1]
+    assert report.status == "partial" and any("row not printed" in p for p in report.problems)
+
+
+def test_where_the_two_cheap_readings_differ_by_one_cell_the_full_reader_decides(monkeypatch):
+    import dataclasses
+
+    broken, data = _broken_sum_report()
+    real = parsers._text_reading
+
+    def one_cell_off(data):
+        report = real(data)
+        report.cells[5] = dataclasses.replace(report.cells[5], value=(report.cells[5].value or 0) + 1)
+        return report
+
+    monkeypatch.setattr(parsers, "_text_reading", one_cell_off)
+    calls = _full_reader_calls(monkeypatch)
+    report = parsers.parse(data, name="r.pdf")
     assert calls == [1]
     assert (report.table2, report.table3, report.table4) == (broken.table2, broken.table3, broken.table4)
     assert {c.rule for c in report.checks if c.passed is False} == {"t3_row_total"}
