@@ -50,7 +50,7 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
         elif kind == "pdf":
             cheap = documents.document_from_pdf_positions(data) if ocr is None else None
             report = report_from_document(cheap) if cheap is not None else None
-            if report is not None and (read_whole(report) or same_reading(report, _text_reading(data))):
+            if report is not None and (read_whole(report) or _agrees_with_text(report, data)):
                 report.metadata.setdefault("format_detected", kind)
                 return report
             document = documents.document_from_pdf(data, ocr=ocr)
@@ -71,8 +71,15 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
         return failed_report(f"parser error: {type(error).__name__}: {error}"[:300])
 
 
-def _text_reading(data: bytes) -> Report | None:
+def _text_reading(text: str | None) -> Report | None:
+    """The second cheap reading of a PDF: its plain text read as a text copy."""
     from parsers import document as documents
 
-    document = documents.document_from_pdf_text(data)
-    return report_from_document(document) if document is not None else None
+    return report_from_document(documents.document_from_text(text)) if text else None
+
+
+def _agrees_with_text(report: Report, data: bytes) -> bool:
+    from parsers import document as documents
+
+    text = documents.pdf_plain_text(data)
+    return same_reading(report, _text_reading(text), text or "")

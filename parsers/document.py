@@ -178,10 +178,10 @@ def document_from_pdf_positions(data: bytes) -> Document | None:
     return build(data)
 
 
-def document_from_pdf_text(data: bytes) -> Document | None:
-    from parsers.pdf_document import document_from_pdf_text as build
+def pdf_plain_text(data: bytes) -> str | None:
+    from parsers.pdf_document import pdf_plain_text as read
 
-    return build(data)
+    return read(data)
 
 
 def document_from_ocr(data: bytes | dict) -> Document:

@@ -157,24 +157,39 @@ def _same_word(word: dict, x0: float, y0: float, x1: float, y1: float, vertical:
     return not any(wx1 - 2 <= x <= x0 + 2 and top < (y0 + y1) / 2 < bottom for x, top, bottom in vertical)
 
 
-def document_from_pdf_positions(data: bytes) -> Document | None:
-    """The cheap reading: every page's text runs and rules through page_blocks. None when
-    it does not apply — a file PDFium cannot open, too many pages, a page that is a scan
-    (little text, an image): the full reader then reads it and says why."""
+def _with_pdfium(data: bytes, read):
+    """`read(pdf)` on the file opened by PDFium; None when PDFium cannot open it, when it has
+    no page or more than MAX_PDF_PAGES, or when PDFium fails on the damaged file: the full
+    reader then reads it and says why."""
     import pypdfium2
-    import pypdfium2.raw as pdfium_c
-
-    from parsers.document import append_page
-    from parsers.ocr_document import page_blocks
 
     try:
         pdf = pypdfium2.PdfDocument(data)
     except Exception:  # noqa: BLE001 - broken or encrypted: the full reader says why
         return None
-    document = Document()
     try:
         if not 0 < len(pdf) <= MAX_PDF_PAGES:
             return None
+        return read(pdf)
+    except Exception as error:  # noqa: BLE001 - PDFium's errors on a damaged file: the full reader
+        if not raised_by_input(error):
+            raise
+        return None
+    finally:
+        pdf.close()
+
+
+def document_from_pdf_positions(data: bytes) -> Document | None:
+    """The cheap reading: every page's text runs and rules through page_blocks. None when
+    it does not apply — a file PDFium cannot open, too many pages, a page that is a scan
+    (little text, an image): the full reader then reads it and says why."""
+    import pypdfium2.raw as pdfium_c
+
+    from parsers.document import append_page
+    from parsers.ocr_document import page_blocks
+
+    def read(pdf) -> Document | None:
+        document = Document()
         for page in pdf:
             height = page.get_height()
             textpage = page.get_textpage()
@@ -186,39 +201,17 @@ def document_from_pdf_positions(data: bytes) -> Document | None:
         title = pdf.get_metadata_dict().get("Title")
         if isinstance(title, str) and title.strip():
             document.metadata["ArticleTitle"] = title.strip()
-    except Exception as error:  # noqa: BLE001 - PDFium's errors on a damaged file: the full reader
-        if not raised_by_input(error):
-            raise
-        return None
-    finally:
-        pdf.close()
-    return document if document.blocks else None
+        return document if document.blocks else None
+
+    return _with_pdfium(data, read)
 
 
-def document_from_pdf_text(data: bytes) -> Document | None:
-    """A second cheap reading, independent of the first: PDFium's text in reading order
-    through the text-copy reader (text_document), no positions, no rules. None when PDFium
-    cannot open the file. parsers.parse keeps the positioned reading of a report that is
-    not whole only where this one reads every cell the same."""
-    import pypdfium2
-
-    from parsers.text_document import document_from_text
-
-    try:
-        pdf = pypdfium2.PdfDocument(data)
-    except Exception:  # noqa: BLE001 - broken or encrypted: the full reader says why
-        return None
-    try:
-        if not 0 < len(pdf) <= MAX_PDF_PAGES:
-            return None
-        text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
-    except Exception as error:  # noqa: BLE001 - PDFium's errors on a damaged file: the full reader
-        if not raised_by_input(error):
-            raise
-        return None
-    finally:
-        pdf.close()
-    return document_from_text(text)
+def pdf_plain_text(data: bytes) -> str | None:
+    """PDFium's text of every page in reading order, for a second cheap reading that is
+    independent of the first (no positions, no rules): parsers.parse reads it as a text copy
+    and keeps the positioned reading of a report that is not whole only where both agree.
+    None where the cheap reading does not apply either."""
+    return _with_pdfium(data, lambda pdf: "\n".join(page.get_textpage().get_text_range() for page in pdf))
 
 
 def _table_settings(page) -> dict:

@@ -97,21 +97,51 @@ def read_whole(report: Report) -> bool:
             and bool(arithmetic) and all(check.passed for check in arithmetic))
 
 
-def same_reading(first: Report, second: Report | None) -> bool:
+def same_reading(first: Report, second: Report | None, text: str = "") -> bool:
     """Two readers of one file, one by position and one by text order, read the same layout
-    and every cell of it alike (number and printing, a blank as blank), both "ok" with the
-    same problems, and the first found the title and year. A "partial" reading (a row not
-    found: not printed, or split over a page break) goes to the full reader. On that
-    agreement parsers.parse keeps the cheap PDF reading of a report whose printed sums fail,
-    which pdfplumber (many times slower) read the same in every case measured."""
+    and every cell of it alike (number and printing, a blank as blank) with the same status
+    and problems, and the first found the title and year. On that agreement parsers.parse
+    keeps the cheap PDF reading of a report whose printed sums fail, which pdfplumber (many
+    times slower) read the same in every case measured. A "partial" reading is kept only
+    where its missing rows are table 3 rows whose label is nowhere in the file's `text`: a
+    row split over a page break is there, and pdfplumber reads it."""
     def cells(report: Report) -> dict:
         return {(cell.table, cell.row_key, cell.col_key): (cell.value, cell.printed) for cell in report.cells}
 
-    return (second is not None and first.status == second.status == "ok"
+    return (second is not None and first.status == second.status
+            and (first.status == "ok" or (first.status == "partial" and unprinted_rows_absent(first, text)))
             and bool(first.title) and first.year is not None
             and first.format == second.format and first.format in template.LAYOUTS
             and first.format != template.LAYOUT_LEGACY and bool(first.cells) and cells(first) == cells(second)
             and first.problems == second.problems)
+
+
+def unprinted_rows_absent(report: Report, text: str) -> bool:
+    """Every number the report misses is in a table 3 row it found no label for, and no
+    printing of that row's label (spaces and line breaks aside; without its enumerator
+    where what is left is 4 characters or more, so 总计 the column is not （七）总计 the row)
+    is in `text`."""
+    import re
+    import unicodedata
+
+    from parsers.labels import strip_enumerator, table3_row_labels
+
+    missing = {(cell.table, cell.row_key) for cell in report.cells if cell.value is None}
+    if not missing or any(table != "table3" for table, _ in missing):
+        return False
+    if any(cell.value is None and cell.reason != "row not printed" for cell in report.cells):
+        return False
+    flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    if not flat:
+        return False
+    rows = {row for _, row in missing}
+    printings = set()
+    for label, key in table3_row_labels(report.format).items():
+        if key in rows:  # the label as printed, and its core where that names the row alone (4+ characters)
+            printings.add(label)
+            if len(strip_enumerator(label)) >= 4:
+                printings.add(strip_enumerator(label))
+    return not any(printing in flat for printing in printings)
 
 
 def failed_report(*problems: str) -> Report:

@@ -364,19 +364,42 @@ def test_a_pdf_whose_sums_fail_as_printed_is_read_cheaply_where_a_second_reader_
     assert {c.rule for c in report.checks if c.passed is False} == {"t3_row_total"}
 
 
-def test_a_pdf_with_a_row_the_cheap_readings_do_not_find_is_read_by_the_full_reader(monkeypatch):
-    """A row missing to both cheap readings may be one split over a page break that
-    pdfplumber joins: a "partial" reading is never kept on their agreement alone."""
+def _unprinted_row_report():
     from sample_portals import portals
     from sample_portals.render import render
     from sample_portals.reports import generate_reports
 
-    unprinted = next(s for s in generate_reports(2025, 60, portals.PORTALS)
-                     if s.format == "2021" and any(v is None for row in s.table3.values() for v in row.values()))
+    spec = next(s for s in generate_reports(2025, 60, portals.PORTALS)
+                if s.format == "2021" and any(v is None for row in s.table3.values() for v in row.values()))
+    return spec, render(spec, "pdf")
+
+
+def test_a_pdf_with_a_table_3_row_not_printed_anywhere_is_read_cheaply(monkeypatch):
+    """Both cheap readings miss the row and its label is nowhere in the file's text: not
+    printed, so pdfplumber (reading the same text layer) could not find it either."""
+    spec, data = _unprinted_row_report()
     calls = _full_reader_calls(monkeypatch)
-    report = parsers.parse(render(unprinted, "pdf"), name="r.pdf")
-    assert calls == [1]
+    report = parsers.parse(data, name="r.pdf")
+    assert calls == []
     assert report.status == "partial" and any("row not printed" in p for p in report.problems)
+    assert report.table3 == spec.table3  # the missing row NULL, every other number as printed
+    assert {c.reason for c in report.cells if c.value is None} == {"row not printed"}
+
+
+def test_a_pdf_whose_missing_row_label_is_in_its_text_is_read_by_the_full_reader(monkeypatch):
+    """A label both cheap readings missed but the text holds (a row split over a page
+    break, say): pdfplumber reads the file."""
+    import parsers.pdf_document
+    from parsers.template import TABLE3_LAYOUTS
+
+    spec, data = _unprinted_row_report()
+    missing = next(row for row, cols in spec.table3.items() if None in cols.values())
+    label = next(row.label for row in TABLE3_LAYOUTS["2021"] if row.key == missing)
+    real = parsers.pdf_document.pdf_plain_text
+    monkeypatch.setattr(parsers.pdf_document, "pdf_plain_text", lambda data: real(data) + "\n" + label[:3] + "\n" + label[3:])
+    calls = _full_reader_calls(monkeypatch)
+    parsers.parse(data, name="r.pdf")
+    assert calls == [1]
 
 
 def test_where_the_two_cheap_readings_differ_by_one_cell_the_full_reader_decides(monkeypatch):
