@@ -85,7 +85,7 @@ def crawl(data_dir: Path, registry: list[dict] | Path | None = None, settings: d
         run_id = captures.start_run(db)
         db.conn.commit()
         db.conn.close()
-        parts = split_portals(portals, jobs, portal_weights(data_dir)) if run is None and jobs > 1 else [portals]
+        parts = split_portals(portals, jobs, portal_weights(data_dir)) if jobs > 1 else [portals]  # not distributed: refused above
         if len(parts) > 1:
             summary = crawl_in_processes(data_dir, parts, settings, run_id, lock.fd)
         else:

@@ -74,7 +74,8 @@ def published_in_text(blocks: list[Block], year: int | None) -> tuple[date | Non
     """
     texts = [normalise_text(block.text) for block in blocks if not isinstance(block, Table)]
     # a page's 信息公开 box, printed with its borders, is a table: its cells count too
-    labelled = [normalise_text(block.text) if not isinstance(block, Table) else
+    plain = iter(texts)
+    labelled = [next(plain) if not isinstance(block, Table) else
                 " ".join(normalise_text(cell.text) for row in block.rows for cell in row) for block in blocks]
     for text in labelled:
         match = _LABELLED_DATE_RE.search(text)

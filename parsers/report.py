@@ -91,10 +91,15 @@ def read_whole(report: Report) -> bool:
         return not (report.format == template.LAYOUT_2019 and cell.table == "table2"
                     and (cell.row_key, cell.col_key) not in template.COMPARABLE_2019)
 
-    return (report.status == "ok" and not report.problems and report.format in template.LAYOUTS
-            and report.format != template.LAYOUT_LEGACY and bool(report.title) and report.year is not None
-            and bool(report.cells) and all(cell.value is not None for cell in report.cells if printed(cell))
+    return (report.status == "ok" and not report.problems and _tables_read(report)
+            and all(cell.value is not None for cell in report.cells if printed(cell))
             and bool(arithmetic) and all(check.passed for check in arithmetic))
+
+
+def _tables_read(report: Report) -> bool:
+    """Title, year and the cells of a three-table layout: what any cheap reading kept needs."""
+    return (report.format in template.LAYOUTS and report.format != template.LAYOUT_LEGACY
+            and bool(report.title) and report.year is not None and bool(report.cells))
 
 
 def same_reading(first: Report, second: Report | None, text: str = "") -> bool:
@@ -110,29 +115,31 @@ def same_reading(first: Report, second: Report | None, text: str = "") -> bool:
 
     return (second is not None and first.status == second.status
             and (first.status == "ok" or (first.status == "partial" and unprinted_rows_absent(first, text)))
-            and bool(first.title) and first.year is not None
-            and first.format == second.format and first.format in template.LAYOUTS
-            and first.format != template.LAYOUT_LEGACY and bool(first.cells) and cells(first) == cells(second)
+            and _tables_read(first) and first.format == second.format and cells(first) == cells(second)
             and first.problems == second.problems)
 
 
 def unprinted_rows_absent(report: Report, text: str) -> bool:
     """Every number the report misses is in a table 3 row it found no label for, and no
-    printing of that row's label (spaces and line breaks aside; without its enumerator
+    printing of that row's label (in the labels' own form, line breaks aside; without its enumerator
     where what is left is 4 characters or more, so 总计 the column is not （七）总计 the row)
     is in `text`."""
     import re
     import unicodedata
 
-    from parsers.labels import strip_enumerator, table3_row_labels
+    from parsers.labels import normalise_label, strip_enumerator, table3_row_labels
 
     missing = {(cell.table, cell.row_key) for cell in report.cells if cell.value is None}
     if not missing or any(table != "table3" for table, _ in missing):
         return False
     if any(cell.value is None and cell.reason != "row not printed" for cell in report.cells):
         return False
-    flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
-    if not flat:
+    # the text with its white space gone, and in the labels' own form line by line (a line's
+    # 1、 is their 1., quotes dropped): a label found in either is there. Uncached: a
+    # report's lines would only push the labels out of normalise_label's cache.
+    flats = (re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")),
+             "".join(normalise_label.__wrapped__(line) for line in (text or "").splitlines()))
+    if not flats[0]:
         return False
     rows = {row for _, row in missing}
     printings = set()
@@ -141,7 +148,7 @@ def unprinted_rows_absent(report: Report, text: str) -> bool:
             printings.add(label)
             if len(strip_enumerator(label)) >= 4:
                 printings.add(strip_enumerator(label))
-    return not any(printing in flat for printing in printings)
+    return not any(printing in flat for printing in printings for flat in flats)
 
 
 def failed_report(*problems: str) -> Report:
