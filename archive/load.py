@@ -725,6 +725,10 @@ def _load(data_dir: Path, parse, rebuild, convert, ocr_threads, time_limit, jobs
     conn = sqlite3.connect(data_dir / "ogi.db", isolation_level=None)  # explicit transactions
     conn.row_factory = sqlite3.Row
     conn.execute("pragma foreign_keys = on")
+    # WAL without an fsync per commit: a power cut may lose the last captures' loads, never
+    # half of one (each is one transaction with its loaded_captures row), and they are
+    # pending again at the next load.
+    conn.execute("pragma synchronous = normal")
     try:
         if rebuild:
             forget_loaded(conn)
