@@ -48,9 +48,9 @@ def parse(data: bytes, name: str = "", content_type: str | None = None, converte
         elif kind == "html":
             document = documents.document_from_html(data, url=name, content_type=content_type)
         elif kind == "pdf":
-            cheap = documents.document_from_pdf_positions(data) if ocr is None else None
-            report = report_from_document(cheap) if cheap is not None else None
-            if report is not None and (read_whole(report) or _agrees_with_text(report, data)):
+            cheap = documents.pdf_cheap_readings(data) if ocr is None else None
+            report = _cheap_pdf_report(*cheap) if cheap is not None else None
+            if report is not None:
                 report.metadata.setdefault("format_detected", kind)
                 return report
             document = documents.document_from_pdf(data, ocr=ocr)
@@ -78,8 +78,8 @@ def _text_reading(text: str | None) -> Report | None:
     return report_from_document(documents.document_from_text(text)) if text else None
 
 
-def _agrees_with_text(report: Report, data: bytes) -> bool:
-    from parsers import document as documents
-
-    text = documents.pdf_plain_text(data)
-    return same_reading(report, _text_reading(text), text or "")
+def _cheap_pdf_report(document, text: str) -> Report | None:
+    """The report of the cheap PDF readings where it can be kept: read whole, or confirmed
+    cell for cell by the plain text read as a text copy. None: pdfplumber reads the file."""
+    report = report_from_document(document)
+    return report if read_whole(report) or same_reading(report, _text_reading(text), text) else None

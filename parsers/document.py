@@ -172,14 +172,8 @@ def document_from_pdf(data: bytes, ocr: dict | None = None) -> Document:
     return build(data, ocr=ocr)
 
 
-def document_from_pdf_positions(data: bytes) -> Document | None:
-    from parsers.pdf_document import document_from_pdf_positions as build
-
-    return build(data)
-
-
-def pdf_plain_text(data: bytes) -> str | None:
-    from parsers.pdf_document import pdf_plain_text as read
+def pdf_cheap_readings(data: bytes) -> tuple[Document, str] | None:
+    from parsers.pdf_document import pdf_cheap_readings as read
 
     return read(data)
 

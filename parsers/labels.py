@@ -54,6 +54,17 @@ def nearest_label(core: str, known: dict[str, str]) -> str | None:
 
 def normalise_text(text: str) -> str:
     """NFKC (full width to half width) and collapsed white space: for body text."""
+    if text and len(text) <= 64:  # a table cell, a heading: the same few printings in every report
+        return _normalise_short(str(text))
+    return _normalise_text(text)
+
+
+@lru_cache(maxsize=16384)
+def _normalise_short(text: str) -> str:
+    return _normalise_text(text)
+
+
+def _normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "")
     text = text.replace("\u00a0", " ").replace("\u3000", " ")
     return _SPACE_RE.sub(" ", text).strip()
@@ -311,6 +322,11 @@ def _read_number(printed: str | None, decimal: bool = False, signed: bool = Fals
 
 def is_number_cell(printed: str | None) -> bool:
     """True for a non-empty cell that reads as a number (including dash/无 zeros)."""
-    if printed is None or not normalise_text(printed):
+    return printed is not None and _is_number_cell(str(printed))  # an OCR score changes nothing here
+
+
+@lru_cache(maxsize=16384)  # asked of every cell of every table, most of them the same few printings
+def _is_number_cell(printed: str) -> bool:
+    if not normalise_text(printed):
         return False
     return read_number(printed, decimal=True, signed=True).value is not None

@@ -63,9 +63,12 @@ class _Word:
     __slots__ = ("x0", "y0", "x1", "y1", "text", "score")
 
     def __init__(self, word: dict):
-        xs = [point[0] for point in word["box"]]
-        ys = [point[1] for point in word["box"]]
-        self.x0, self.x1, self.y0, self.y1 = min(xs), max(xs), min(ys), max(ys)
+        if "bbox" in word:  # an upright box (x0, y0, x1, y1), as a PDF places its text
+            self.x0, self.y0, self.x1, self.y1 = word["bbox"]
+        else:  # OCR's four corners, maybe turned a little
+            xs = [point[0] for point in word["box"]]
+            ys = [point[1] for point in word["box"]]
+            self.x0, self.x1, self.y0, self.y1 = min(xs), max(xs), min(ys), max(ys)
         self.text = clean_text(word.get("text") or "")
         # None: printed text placed by its file (an OFD), not recognised
         self.score = float(word.get("score") or 0.0) if "score" in word else None
@@ -87,6 +90,8 @@ def _joined(words: list[_Word]) -> OcrText:
     """Words of one cell in reading order: by line, then left to right; CJK joins without spaces."""
     if not words:
         return OcrText("", None)
+    if len(words) == 1:  # most cells: nothing to order
+        return _as_printed(words[0].text, words[0].score)
     ordered = [word for line in _lines(words) for word in line]
     scores = [word.score for word in words if word.score is not None]
     return _as_printed("".join(word.text for word in ordered), min(scores) if scores else None)
@@ -187,7 +192,10 @@ def _spans_at(rules: list[tuple], positions: list[float], at: int = 0) -> list[l
 
 def _covers(spans: list[tuple[float, float]], along: float) -> bool:
     """Some rule of one position's `spans` (_spans_at) spans the point `along`."""
-    return any(start <= along <= end for start, end in spans)
+    for start, end in spans:  # a loop, not any(): asked for every cell edge of every table
+        if start <= along <= end:
+            return True
+    return False
 
 
 def _grid_table(horizontal: list, vertical: list, words: list[_Word]) -> tuple[float, float, Table, list[_Word]]:
@@ -195,14 +203,14 @@ def _grid_table(horizontal: list, vertical: list, words: list[_Word]) -> tuple[f
     ys = _cluster([rule[1] for rule in horizontal])
     xs = _cluster([rule[0] for rule in vertical])
     rows, columns = len(ys) - 1, len(xs) - 1
-    parent = {(i, j): (i, j) for i in range(rows) for j in range(columns)}
+    parent = list(range(rows * columns))  # cell (i, j) is i * columns + j: reading order
 
-    def find(cell):
+    def find(cell: int) -> int:
         while parent[cell] != cell:
             cell = parent[cell]
         return cell
 
-    def union(a, b):
+    def union(a: int, b: int) -> None:
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)  # the top-left cell is the printed one
@@ -212,28 +220,30 @@ def _grid_table(horizontal: list, vertical: list, words: list[_Word]) -> tuple[f
         middle_y = (ys[i] + ys[i + 1]) / 2
         for j in range(columns - 1):
             if not _covers(at_x[j + 1], middle_y):
-                union((i, j), (i, j + 1))
+                union(i * columns + j, i * columns + j + 1)
     for j in range(columns):
         middle_x = (xs[j] + xs[j + 1]) / 2
         for i in range(rows - 1):
             if not _covers(at_y[i + 1], middle_x):
-                union((i, j), (i + 1, j))
+                union(i * columns + j, (i + 1) * columns + j)
 
-    inside: dict[tuple[int, int], list[_Word]] = {}
+    inside: dict[int, list[_Word]] = {}
     left = []
     for word in words:
-        if xs[0] <= word.cx <= xs[-1] and ys[0] <= word.cy <= ys[-1]:
-            i = min(bisect_right(ys, word.cy) - 1, rows - 1)
-            j = min(bisect_right(xs, word.cx) - 1, columns - 1)
-            inside.setdefault(find((i, j)), []).append(word)
+        cx, cy = word.cx, word.cy
+        if xs[0] <= cx <= xs[-1] and ys[0] <= cy <= ys[-1]:
+            i = min(bisect_right(ys, cy) - 1, rows - 1)
+            j = min(bisect_right(xs, cx) - 1, columns - 1)
+            inside.setdefault(find(i * columns + j), []).append(word)
         else:
             left.append(word)
     grid = []
     for i in range(rows):
         row = []
         for j in range(columns):
-            root = find((i, j))
-            row.append(Cell(_joined(inside.get(root, [])), spanned=root != (i, j)))
+            cell = i * columns + j
+            root = find(cell)
+            row.append(Cell(_joined(inside.get(root, [])), spanned=root != cell))
         grid.append(row)
     return ys[0], ys[-1], Table(grid), left
 

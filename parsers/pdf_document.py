@@ -1,6 +1,6 @@
 """A PDF with a text layer to a Document; scanned, encrypted or broken PDFs to a reason.
 
-Two readers. The cheap one (document_from_pdf_positions) takes pypdfium2's text runs and
+Two readers. The cheap one (pdf_cheap_readings) takes pypdfium2's text runs and
 the page's ruling lines (its path objects) into the page shape the OCR and OFD readers
 share (parsers.ocr_document.page_blocks): one pass of PDFium, no layout analysis in Python.
 parsers.parse keeps its reading only when the report read from it is whole (report.
@@ -77,17 +77,38 @@ _THIN = 2.0  # points: a path object this thin is one rule (a line, or a filled 
 _STRAIGHT = 0.5  # points off level (plumb) that a segment of a drawn box may be
 
 
+def _page_objects(parent, kinds: tuple, form: bool = False, depth: int = 3):
+    """The page's objects of `kinds` (FPDF_PAGEOBJ_*), form XObjects opened `depth` levels
+    deep, as PDFium's own handles: no helper object for each of a table page's hundreds of
+    paths and text runs."""
+    import pypdfium2.raw as pdfium_c
+
+    count, get = ((pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject) if form
+                  else (pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject))
+    for index in range(count(parent)):
+        obj = get(parent, index)
+        if not obj:
+            continue
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind in kinds:
+            yield obj
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth > 1:
+            yield from _page_objects(obj, kinds, True, depth - 1)
+
+
 def _path_segments(obj) -> list[tuple[float, float, float, float]]:
-    """The straight segments of a path object in page space (its matrix applied)."""
+    """The straight segments of a path object (a raw handle) in page space, its matrix applied."""
     import ctypes
 
     import pypdfium2.raw as pdfium_c
 
-    a, b, c, d, e, f = obj.get_matrix().get()
+    matrix = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(matrix))
+    a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
     x, y = ctypes.c_float(), ctypes.c_float()
     segments, start, pen = [], None, None
-    for index in range(pdfium_c.FPDFPath_CountSegments(obj.raw)):
-        segment = pdfium_c.FPDFPath_GetPathSegment(obj.raw, index)
+    for index in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj, index)
         pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
         point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
         kind = pdfium_c.FPDFPathSegment_GetType(segment)
@@ -105,6 +126,8 @@ def _path_segments(obj) -> list[tuple[float, float, float, float]]:
 def _page_rules(page, height: float) -> dict:
     """The page's horizontal and vertical rules in the OCR page shape: {"h": [(x0, y, x1)],
     "v": [(x, y0, y1)]}, pixels from the top left."""
+    import ctypes
+
     import pypdfium2.raw as pdfium_c
 
     rules: dict[str, list] = {"h": [], "v": []}
@@ -112,8 +135,12 @@ def _page_rules(page, height: float) -> dict:
     def add(x0: float, y0: float, x1: float, y1: float) -> None:  # PDF space: origin bottom left
         add_rule(rules, x0, height - y0, x1, height - y1, _STRAIGHT, _MIN_RULE, POINTS_TO_PIXELS)
 
-    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=3):
-        left, bottom, right, top = obj.get_bounds()
+    bounds = [ctypes.c_float() for _ in range(4)]
+    pointers = [ctypes.byref(value) for value in bounds]
+    for obj in _page_objects(page.raw, (pdfium_c.FPDF_PAGEOBJ_PATH,)):
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, *pointers):
+            continue
+        left, bottom, right, top = (value.value for value in bounds)
         if top - bottom <= _THIN:
             add(left, (bottom + top) / 2, right, (bottom + top) / 2)
         elif right - left <= _THIN:
@@ -124,33 +151,56 @@ def _page_rules(page, height: float) -> dict:
     return rules
 
 
+def _text_runs(textpage):
+    """PDFium's text runs (a text object's characters on one line): (left, bottom, right,
+    top, text) in PDF space. One bounded-text call each, into one buffer for the page: the
+    call walks every character of the page, and pypdfium2's helper makes it twice."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    size = 2 * pdfium_c.FPDFText_CountChars(raw) + 16  # more than any run can hold
+    buffer = (ctypes.c_ushort * size)()
+    box = l_, t_, r_, b_ = [ctypes.c_double() for _ in range(4)]  # PDFium's order: left, top, right, bottom
+    pointers = [ctypes.byref(value) for value in box]
+    get_rect, bounded_text = pdfium_c.FPDFText_GetRect, pdfium_c.FPDFText_GetBoundedText
+    for index in range(pdfium_c.FPDFText_CountRects(raw, 0, -1)):
+        if not get_rect(raw, index, *pointers):
+            continue
+        left, top, right, bottom = l_.value, t_.value, r_.value, b_.value
+        written = bounded_text(raw, left, top, right, bottom, buffer, size)
+        if written >= size:  # cannot happen; if it did, the helper sizes its own buffer
+            text = textpage.get_text_bounded(left, bottom, right, top)
+        else:  # `written` counts the terminating NUL
+            text = ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le", "ignore")
+        yield left, bottom, right, top, text
+
+
 def _page_words(textpage, height: float, rules: dict) -> list[dict]:
     """PDFium's text runs as word boxes in pixels. Runs next to each other on a line, with
     no rule between them, are one word, their text as the PDF has it: a title set in two
     fonts ("2021" then " 年…") keeps its own space."""
     words: list[dict] = []
     last = None
-    for index in range(textpage.count_rects()):
-        left, bottom, right, top = textpage.get_rect(index)
-        text = textpage.get_text_bounded(left, bottom, right, top)
+    for left, bottom, right, top, text in _text_runs(textpage):
         if not text.strip():
             continue
         x0, x1 = left * POINTS_TO_PIXELS, right * POINTS_TO_PIXELS
         y0, y1 = (height - top) * POINTS_TO_PIXELS, (height - bottom) * POINTS_TO_PIXELS
         if last is not None and _same_word(last, x0, y0, x1, y1, rules["v"]):
             last["text"] += text
-            (lx0, ly0), (lx1, ly1) = last["box"][0], last["box"][2]
-            x0, y0, x1, y1 = min(lx0, x0), min(ly0, y0), max(lx1, x1), max(ly1, y1)
-            last["box"] = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+            lx0, ly0, lx1, ly1 = last["bbox"]
+            last["bbox"] = (min(lx0, x0), min(ly0, y0), max(lx1, x1), max(ly1, y1))
             continue
-        last = {"box": [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], "text": text}
+        last = {"bbox": (x0, y0, x1, y1), "text": text}
         words.append(last)
     return words
 
 
 def _same_word(word: dict, x0: float, y0: float, x1: float, y1: float, vertical: list) -> bool:
     """The next run carries on `word`: on its line, just after it, no rule between them."""
-    (_, wy0), (wx1, wy1) = word["box"][0], word["box"][2]
+    _, wy0, wx1, wy1 = word["bbox"]
     line = min(wy1, y1) - max(wy0, y0)
     if line < 0.5 * min(wy1 - wy0, y1 - y0) or not -2 <= x0 - wx1 <= 0.6 * (y1 - y0):
         return False
@@ -179,39 +229,43 @@ def _with_pdfium(data: bytes, read):
         pdf.close()
 
 
-def document_from_pdf_positions(data: bytes) -> Document | None:
-    """The cheap reading: every page's text runs and rules through page_blocks. None when
-    it does not apply — a file PDFium cannot open, too many pages, a page that is a scan
-    (little text, an image): the full reader then reads it and says why."""
+def pdf_cheap_readings(data: bytes) -> tuple[Document, str] | None:
+    """The cheap reading — every page's text runs and rules through page_blocks — and, from
+    the same loaded pages, PDFium's plain text in reading order: a second cheap reading,
+    independent of the first (no positions, no rules), that parsers.parse reads as a text
+    copy to confirm a report that is not whole. The plain text costs a tenth of a
+    millisecond once the pages are loaded, loading them again several. None when the
+    cheap reading does not apply — a file PDFium cannot open, too many pages, a page that
+    is a scan (little text, an image): the full reader then reads it and says why."""
     import pypdfium2.raw as pdfium_c
 
     from parsers.document import append_page
     from parsers.ocr_document import page_blocks
 
-    def read(pdf) -> Document | None:
+    def read(pdf) -> tuple[Document, str] | None:
         document = Document()
+        texts = []
         for page in pdf:
             height = page.get_height()
             textpage = page.get_textpage()
             if textpage.count_chars() < SCANNED_CHARS_PER_PAGE and any(
-                    True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3)):
+                    True for _ in _page_objects(page.raw, (pdfium_c.FPDF_PAGEOBJ_IMAGE,))):
                 return None
             rules = _page_rules(page, height)
             append_page(document, page_blocks({"words": _page_words(textpage, height, rules), "rules": rules}))
+            texts.append(textpage.get_text_range())
         title = pdf.get_metadata_dict().get("Title")
         if isinstance(title, str) and title.strip():
             document.metadata["ArticleTitle"] = title.strip()
-        return document if document.blocks else None
+        return (document, "\n".join(texts)) if document.blocks else None
 
     return _with_pdfium(data, read)
 
 
-def pdf_plain_text(data: bytes) -> str | None:
-    """PDFium's text of every page in reading order, for a second cheap reading that is
-    independent of the first (no positions, no rules): parsers.parse reads it as a text copy
-    and keeps the positioned reading of a report that is not whole only where both agree.
-    None where the cheap reading does not apply either."""
-    return _with_pdfium(data, lambda pdf: "\n".join(page.get_textpage().get_text_range() for page in pdf))
+def document_from_pdf_positions(data: bytes) -> Document | None:
+    """The cheap reading alone (pdf_cheap_readings)."""
+    readings = pdf_cheap_readings(data)
+    return readings[0] if readings else None
 
 
 def _table_settings(page) -> dict:

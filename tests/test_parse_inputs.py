@@ -212,7 +212,7 @@ def test_cid_glyph_pdf_falls_back_to_pypdfium2(generated_specs, monkeypatch):
 
     monkeypatch.setattr(pdfplumber.page.Page, "extract_text_lines", cid_lines)
     # the full reader's fallback: as when the cheap reading (pypdfium2 too) leaves a number unread
-    monkeypatch.setattr("parsers.pdf_document.document_from_pdf_positions", lambda data: None)
+    monkeypatch.setattr("parsers.pdf_document.pdf_cheap_readings", lambda data: None)
     report = parsers.parse(data, name="r.pdf")
     assert any("pypdfium2" in problem for problem in report.problems)
     assert (report.table2, report.table3, report.table4) == (spec.table2, spec.table3, spec.table4)
@@ -395,8 +395,13 @@ def test_a_pdf_whose_missing_row_label_is_in_its_text_is_read_by_the_full_reader
     spec, data = _unprinted_row_report()
     missing = next(row for row, cols in spec.table3.items() if None in cols.values())
     label = next(row.label for row in TABLE3_LAYOUTS["2021"] if row.key == missing)
-    real = parsers.pdf_document.pdf_plain_text
-    monkeypatch.setattr(parsers.pdf_document, "pdf_plain_text", lambda data: real(data) + "\n" + label[:3] + "\n" + label[3:])
+    real = parsers.pdf_document.pdf_cheap_readings
+
+    def label_in_text(data):
+        document, text = real(data)
+        return document, text + "\n" + label[:3] + "\n" + label[3:]
+
+    monkeypatch.setattr(parsers.pdf_document, "pdf_cheap_readings", label_in_text)
     calls = _full_reader_calls(monkeypatch)
     parsers.parse(data, name="r.pdf")
     assert calls == [1]
