@@ -72,6 +72,7 @@ def main() -> None:
                                            jobs=args.jobs)
             requests = dict(national.requests)
             arrivals = {address: list(times) for address, times in national.arrivals.items()}
+            first_bytes = {address: list(times) for address, times in national.first_bytes.items()}
             by_host = {host.address: host for host in national.hosts}
 
         def floor_seconds(host) -> float:
@@ -90,6 +91,11 @@ def main() -> None:
         per_family = Counter(report["portal_id"] for report in manifest["reports"])
         live = [host for host in national.hosts if host.kind in ("normal", "slow")]
         published = sum(per_family[host.family_portal] for host in live)
+        served = first_bytes.get(slowest, [])
+        if served:
+            print(f"[slowest host as served] {len(served)} answers, first byte after {sum(served) / len(served):.2f} s on"
+                  f" average (nominal {sum(by_host[slowest].latency) / 2 * scale:.2f} s); its requests × that ="
+                  f" {requests[slowest] * max(DOWNLOAD_DELAY * scale, sum(served) / len(served)):.1f} s")
         print(f"[national crawl] {summary['requests']} requests in {elapsed:.1f} s = {summary['requests'] / elapsed:.1f}"
               f" requests/s; politeness bound {bound:.1f} s (host {slowest}, {by_host[slowest].kind}, {requests[slowest]}"
               f" requests); wall/bound = {elapsed / bound:.2f} (target <= 1.2)")
@@ -101,12 +107,22 @@ def main() -> None:
                   f" median {spacing:.2f} s (the delay AutoThrottle gave it), longest {gaps[-1]:.2f} s; first request"
                   f" {times[0] - min(t[0] for t in arrivals.values() if t):.1f} s after the crawl's first;"
                   f" its requests × that delay = {len(times) * spacing:.1f} s, wall/that = {elapsed / (len(times) * spacing):.2f}")
+        arrived = sorted(t for times in arrivals.values() for t in times)
+        if arrived and summary.get("startup_s") is not None:
+            print(f"[timeline] launch to the first archived response {summary['startup_s']:.1f} s; requests arrived"
+                  f" over {arrived[-1] - arrived[0]:.1f} s; the last response archived"
+                  f" {summary['startup_s'] + summary['archiving_s']:.1f} s after launch, the run ended at {elapsed:.1f} s")
         print(f"[crawler] --jobs {args.jobs}: {summary['cpu_s']:.1f} s CPU in all, "
               f"{summary['cpu_s'] / max(summary['requests'], 1) * 1000:.1f} ms a request")
         print(f"[memory] crawl process peak RSS {peak / 1024:.0f} MiB for {summary['requests']} requests"
               f" ({peak / max(summary['requests'], 1):.1f} KiB a request)")
         print(f"[reach] report pages archived {reached} of {published} the live hosts publish"
               f" ({100 * reached / max(published, 1):.1f}%); status {summary['status']}")
+        with sqlite3.connect(tmp / "data" / "ogi.db") as conn:
+            odd = conn.execute("select kind, url, reason from errors where kind not in ('blocked', 'robots', 'timeout')"
+                               " limit 5").fetchall()
+        for kind, url, reason in odd:
+            print(f"[unexpected error] {kind} {url}: {reason}")
         print("[ended as errors rows] " + "; ".join(f"{kind}: {n} rows on {hosts} hosts" for kind, n, hosts in errors)
               + f" (dead hosts {kinds['dead']}, anti-bot {kinds['antibot']}, Disallow {kinds['disallow']})")
 

@@ -41,6 +41,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+OGI_THROTTLE_LATENCY_WEIGHT = 0.3  # crawler.throttle: how fast a host's mean latency follows it
 DOWNLOAD_TIMEOUT = 45  # slow first bytes of 19-31 s are common on county portals
 RETRY_ENABLED = True
 RETRY_TIMES = 2
@@ -74,6 +75,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WarcArchiveMiddleware": 595,  # below HttpCompression (590): wire bytes
 }
 EXTENSIONS = {
+    # AutoThrottle's settings, its mean-latency policy (crawler/throttle.py says why)
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.MeanLatencyThrottle": 0,
     "crawler.extensions.RunLedgerExtension": 500,
     "crawler.distributed.DistributedIdleExtension": 510,  # off unless OGI_REDIS_URL is set
 }

@@ -77,6 +77,8 @@ class NationalWorld:
         self._upstream: dict[str, tuple[str, int]] = {}
         self.requests: dict[str, int] = {}  # address -> requests answered or held
         self.arrivals: dict[str, list[float]] = {}  # address -> when each request arrived (monotonic)
+        # address -> seconds from each request's arrival to the first byte of its answer, as served
+        self.first_bytes: dict[str, list[float]] = {}
 
     # --- lifecycle ---
     def __enter__(self) -> "NationalWorld":
@@ -141,7 +143,8 @@ class NationalWorld:
             body = await reader.readexactly(length) if length else b""
             path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"
             self.requests[host.address] = self.requests.get(host.address, 0) + 1
-            self.arrivals.setdefault(host.address, []).append(time.monotonic())
+            arrived = time.monotonic()
+            self.arrivals.setdefault(host.address, []).append(arrived)
             if host.kind == "dead":
                 await reader.read()  # holds the connection until the client gives up
                 return
@@ -153,7 +156,7 @@ class NationalWorld:
                 await self._answer(writer, b"200 OK", b"User-agent: *\nDisallow: /\n", b"text/plain")
                 return
             await asyncio.sleep(self.rng.uniform(*host.latency) * self.time_scale)
-            await self._forward(host, head, body, writer)
+            await self._forward(host, head, body, writer, arrived)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
         finally:
@@ -165,12 +168,16 @@ class NationalWorld:
                      + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
         await writer.drain()
 
-    async def _forward(self, host: Host, head: bytes, body: bytes, writer) -> None:
+    async def _forward(self, host: Host, head: bytes, body: bytes, writer, arrived: float) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream[host.family_portal])
         try:
             upstream_writer.write(head + body)
             await upstream_writer.drain()
+            first = True
             while chunk := await upstream_reader.read(65536):
+                if first:
+                    self.first_bytes.setdefault(host.address, []).append(time.monotonic() - arrived)
+                    first = False
                 writer.write(chunk)
                 await writer.drain()
         finally:
