@@ -33,6 +33,11 @@ def is_legacy_layout(blocks: list[Block]) -> bool:
 
 
 def _is_signature(text: str) -> bool:
+    return _is_signature_label(str(text or ""))  # an OCR score changes nothing here
+
+
+@lru_cache(maxsize=16384)  # asked of every table cell of every report
+def _is_signature_label(text: str) -> bool:
     label = normalise_label(text)
     return any(signature in label for signature in template.LEGACY_SIGNATURES)
 

@@ -93,6 +93,24 @@ def test_the_run_row_holds_the_parts_figures_and_each_part_wrote_its_own_files(c
     assert sorted(warc_records(two)) == sorted(query(two, "select warc_file, record_type, warc_offset from captures"))
 
 
+def test_a_process_with_a_reactor_already_installed_spawns_its_parts(crawled_both_ways, world, tmp_path, monkeypatch):
+    """The parts are forked (Scrapy already imported) only from a process that has no
+    reactor yet: a forked reactor would be shared with the parent. Spawned, they crawl the same."""
+    import multiprocessing
+
+    from crawler import run
+    from crawler.settings import LOCAL_TEST_SETTINGS
+
+    asked = []
+    real = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: asked.append(method) or real(method))
+    monkeypatch.setitem(sys.modules, "twisted.internet.reactor", object())
+    summary = run.crawl(tmp_path / "data", world.registry(), settings=dict(LOCAL_TEST_SETTINGS), jobs=2)
+    assert asked == ["spawn"] and summary["status"] == "finished"
+    sql = "select url, kind, status, payload_sha256 from captures where run_id = 1"
+    assert sorted(query(tmp_path / "data", sql)) == sorted(query(crawled_both_ways["one"], sql))
+
+
 def test_a_second_run_in_two_processes_is_as_cheap_as_ever(crawled_both_ways):
     parts, again = crawled_both_ways["parts"], crawled_both_ways["again"]
     assert again["status"] == "finished"
