@@ -4,7 +4,7 @@ both wrote the same rows.
 An archive of generated reports (WARC records and captures rows as the crawler writes
 them; HTML pages and, for every third report, the PDF a portal attaches) is copied, then
 loaded once with jobs=1 and once with jobs=N (archive.ahead parses ahead in N worker
-processes while one writer attributes captures in order). Conversions are off: OCR and
+processes while one writer attributes captures in order), each load in a fresh process. Conversions are off: OCR and
 LibreOffice run in their own processes already and are measured by bench_forms.py.
 
     .venv/bin/python benchmarks/bench_load.py                    # 300 reports, jobs = cores
@@ -16,6 +16,7 @@ May touch: a scratch folder (a temporary directory, removed afterwards).
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import shutil
 import sqlite3
 import sys
@@ -69,10 +70,22 @@ def build_archive(data_dir: Path, count: int, pdf_every: int = 3) -> int:
     return written
 
 
-def timed_load(data_dir: Path, jobs: int) -> tuple[dict, float]:
+def _load_in_child(data_dir: Path, jobs: int, answer) -> None:
     started = time.perf_counter()
     summary = load_archive(data_dir, convert=False, jobs=jobs)
-    return summary, time.perf_counter() - started
+    answer.put((summary, time.perf_counter() - started))
+
+
+def timed_load(data_dir: Path, jobs: int) -> tuple[dict, float]:
+    """One load in a fresh process, as `ogi load` runs it: nothing parsed, cached or
+    imported beforehand by an earlier load (a forked worker would inherit it)."""
+    context = multiprocessing.get_context("spawn")
+    answer = context.Queue()
+    child = context.Process(target=_load_in_child, args=(data_dir, jobs, answer))
+    child.start()
+    result = answer.get()
+    child.join()
+    return result
 
 
 def rows(data_dir: Path) -> list:
