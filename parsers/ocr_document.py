@@ -60,7 +60,7 @@ def ocr_score(printed) -> float | None:
 
 
 class _Word:
-    __slots__ = ("x0", "y0", "x1", "y1", "text", "score")
+    __slots__ = ("x0", "y0", "x1", "y1", "cx", "cy", "text", "score")
 
     def __init__(self, word: dict):
         if "bbox" in word:  # an upright box (x0, y0, x1, y1), as a PDF places its text
@@ -69,17 +69,10 @@ class _Word:
             xs = [point[0] for point in word["box"]]
             ys = [point[1] for point in word["box"]]
             self.x0, self.x1, self.y0, self.y1 = min(xs), max(xs), min(ys), max(ys)
+        self.cx, self.cy = (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2  # asked of every word for every table
         self.text = clean_text(word.get("text") or "")
         # None: printed text placed by its file (an OFD), not recognised
         self.score = float(word.get("score") or 0.0) if "score" in word else None
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
 
     @property
     def height(self) -> float:
@@ -238,12 +231,15 @@ def _grid_table(horizontal: list, vertical: list, words: list[_Word]) -> tuple[f
         else:
             left.append(word)
     grid = []
+    joined: dict[int, OcrText | str] = {}  # a spanning cell's text, read once for all it covers
     for i in range(rows):
         row = []
         for j in range(columns):
             cell = i * columns + j
             root = find(cell)
-            row.append(Cell(_joined(inside.get(root, [])), spanned=root != cell))
+            if root not in joined:
+                joined[root] = _joined(inside.get(root, []))
+            row.append(Cell(joined[root], spanned=root != cell))
         grid.append(row)
     return ys[0], ys[-1], Table(grid), left
 

@@ -155,6 +155,7 @@ def _text_runs(textpage):
     """PDFium's text runs (a text object's characters on one line): (left, bottom, right,
     top, text) in PDF space. One bounded-text call each, into one buffer for the page: the
     call walks every character of the page, and pypdfium2's helper makes it twice."""
+    import codecs
     import ctypes
 
     import pypdfium2.raw as pdfium_c
@@ -162,18 +163,19 @@ def _text_runs(textpage):
     raw = textpage.raw
     size = 2 * pdfium_c.FPDFText_CountChars(raw) + 16  # more than any run can hold
     buffer = (ctypes.c_ushort * size)()
+    octets = memoryview(buffer).cast("B")  # decoded in place: a copy per run cost more than the call
     box = l_, t_, r_, b_ = [ctypes.c_double() for _ in range(4)]  # PDFium's order: left, top, right, bottom
-    pointers = [ctypes.byref(value) for value in box]
+    p0, p1, p2, p3 = (ctypes.byref(value) for value in box)
     get_rect, bounded_text = pdfium_c.FPDFText_GetRect, pdfium_c.FPDFText_GetBoundedText
     for index in range(pdfium_c.FPDFText_CountRects(raw, 0, -1)):
-        if not get_rect(raw, index, *pointers):
+        if not get_rect(raw, index, p0, p1, p2, p3):
             continue
         left, top, right, bottom = l_.value, t_.value, r_.value, b_.value
         written = bounded_text(raw, left, top, right, bottom, buffer, size)
         if written >= size:  # cannot happen; if it did, the helper sizes its own buffer
             text = textpage.get_text_bounded(left, bottom, right, top)
         else:  # `written` counts the terminating NUL
-            text = ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le", "ignore")
+            text = codecs.utf_16_le_decode(octets[:2 * max(written - 1, 0)], "ignore", True)[0]
         yield left, bottom, right, top, text
 
 

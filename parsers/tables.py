@@ -414,13 +414,14 @@ def read_table3(blocks: list[Block], prefer: str | None = None) -> TableReading:
     confirm it. Anything else is not guessed: every cell is None with the reason."""
     rows = block_rows(blocks)
     found = _read_table3_rows(rows, template.LAYOUT_2021)
-    trial = _read_table3_rows(rows, template.LAYOUT_2019)
-    if "other_processing" in trial and not any(key in found for key in _2021_ONLY):
-        layout, found = template.LAYOUT_2019, trial
-    elif any(key in found for key in _2021_ONLY) or prefer != template.LAYOUT_2019:
+    if any(key in found for key in _2021_ONLY):  # a row only 2021 prints: read on 2021's
         layout = template.LAYOUT_2021
     else:
-        layout, found = template.LAYOUT_2019, trial
+        trial = _read_table3_rows(rows, template.LAYOUT_2019)
+        if "other_processing" in trial or prefer == template.LAYOUT_2019:
+            layout, found = template.LAYOUT_2019, trial
+        else:
+            layout = template.LAYOUT_2021
     if not found:
         rows_read, note = read_unlabelled_table3(rows)
         return TableReading(template.LAYOUT_2021 if rows_read else None, rows_read, [note] if note else [])
