@@ -107,6 +107,10 @@ def main() -> None:
                   f" median {spacing:.2f} s (the delay AutoThrottle gave it), longest {gaps[-1]:.2f} s; first request"
                   f" {times[0] - min(t[0] for t in arrivals.values() if t):.1f} s after the crawl's first;"
                   f" its requests × that delay = {len(times) * spacing:.1f} s, wall/that = {elapsed / (len(times) * spacing):.2f}")
+        last = max((address for address, times in arrivals.items() if times), key=lambda a: arrivals[a][-1])
+        start = min(times[0] for times in arrivals.values() if times)
+        print(f"[last host to finish] {last} ({by_host[last].kind}, {requests.get(last, 0)} requests): first request"
+              f" {arrivals[last][0] - start:.1f} s, last {arrivals[last][-1] - start:.1f} s after the crawl's first")
         arrived = sorted(t for times in arrivals.values() for t in times)
         if arrived and summary.get("startup_s") is not None:
             print(f"[timeline] launch to the first archived response {summary['startup_s']:.1f} s; requests arrived"

@@ -10,7 +10,8 @@ weighted mean, OGI_THROTTLE_LATENCY_WEIGHT), so on average TARGET_CONCURRENCY re
 in flight, as the setting says. What AutoThrottle does for a server in trouble stays: a
 response that takes more than twice the mean raises the delay at once (to half that
 latency), an error page never lowers it, and DOWNLOAD_DELAY and AUTOTHROTTLE_MAX_DELAY
-bound it.
+bound it. A host's own delay in DOWNLOAD_SLOTS (a portal's `hints.delay`) is its floor:
+Scrapy's AutoThrottle would lower it to DOWNLOAD_DELAY at the host's first quick answer.
 
 The delay's jitter (DOWNLOAD_DELAY_JITTER) is drawn here, once per response. Scrapy's
 downloader draws it anew every time it looks at a slot's queue, and a draw longer than the
@@ -39,6 +40,8 @@ class MeanLatencyThrottle(AutoThrottle):
         self.mean_latency: dict[str | None, float] = {}  # by download slot: one host
         self.base_delay: dict[str | None, float] = {}  # the delay before its jitter
         self._slot_key: str | None = None
+        self.floors = {key: float(slot["delay"]) for key, slot in crawler.settings.getdict("DOWNLOAD_SLOTS").items()
+                       if isinstance(slot, dict) and slot.get("delay") is not None}
 
     def _response_downloaded(self, response, request, spider) -> None:
         self._slot_key = request.meta.get("download_slot")  # _adjust_delay is given the slot, not its key
@@ -52,7 +55,8 @@ class MeanLatencyThrottle(AutoThrottle):
             mean += self.weight * (latency - mean)
         self.mean_latency[self._slot_key] = mean
         new_delay = max(mean, latency / 2) / self.target_concurrency
-        new_delay = min(max(self.mindelay, new_delay), self.maxdelay)
+        floor = max(self.mindelay, self.floors.get(self._slot_key, 0.0))
+        new_delay = max(floor, min(new_delay, self.maxdelay))
         if response.status != 200 and new_delay <= self.base_delay.get(self._slot_key, slot.delay):
             return
         self.base_delay[self._slot_key] = new_delay

@@ -93,6 +93,15 @@ def test_a_quick_error_page_never_lowers_the_delay_and_fast_hosts_keep_the_downl
     assert base(fast) == 2.0  # DOWNLOAD_DELAY is the floor
 
 
+def test_a_portals_own_delay_is_a_floor_a_quick_host_never_goes_below():
+    throttle, _ = throttle_for(DOWNLOAD_SLOTS={HOST: {"delay": 10.0}})
+    for _ in range(5):
+        answer(throttle, 0.05)
+    assert base(throttle) == 10.0
+    answer(throttle, 40.0)
+    assert base(throttle) >= 20.0  # and room above it as for any host
+
+
 def test_the_project_enables_it_in_place_of_autothrottle():
     from scrapy.settings import Settings
 
