@@ -77,6 +77,10 @@ _THIN = 2.0  # points: a path object this thin is one rule (a line, or a filled 
 _STRAIGHT = 0.5  # points off level (plumb) that a segment of a drawn box may be
 
 
+class _PdfiumFailed(Exception):
+    """PDFium could not give an object or its bounds: the cheap reading does not apply."""
+
+
 def _page_objects(parent, kinds: tuple, form: bool = False, depth: int = 3):
     """The page's objects of `kinds` (FPDF_PAGEOBJ_*), form XObjects opened `depth` levels
     deep, as PDFium's own handles: no helper object for each of a table page's hundreds of
@@ -88,7 +92,7 @@ def _page_objects(parent, kinds: tuple, form: bool = False, depth: int = 3):
     for index in range(count(parent)):
         obj = get(parent, index)
         if not obj:
-            continue
+            raise _PdfiumFailed("no page object")
         kind = pdfium_c.FPDFPageObj_GetType(obj)
         if kind in kinds:
             yield obj
@@ -139,7 +143,7 @@ def _page_rules(page, height: float) -> dict:
     pointers = [ctypes.byref(value) for value in bounds]
     for obj in _page_objects(page.raw, (pdfium_c.FPDF_PAGEOBJ_PATH,)):
         if not pdfium_c.FPDFPageObj_GetBounds(obj, *pointers):
-            continue
+            raise _PdfiumFailed("no bounds for a path")
         left, bottom, right, top = (value.value for value in bounds)
         if top - bottom <= _THIN:
             add(left, (bottom + top) / 2, right, (bottom + top) / 2)
@@ -169,7 +173,7 @@ def _text_runs(textpage):
     get_rect, bounded_text = pdfium_c.FPDFText_GetRect, pdfium_c.FPDFText_GetBoundedText
     for index in range(pdfium_c.FPDFText_CountRects(raw, 0, -1)):
         if not get_rect(raw, index, p0, p1, p2, p3):
-            continue
+            raise _PdfiumFailed("no box for a text run")
         left, top, right, bottom = l_.value, t_.value, r_.value, b_.value
         written = bounded_text(raw, left, top, right, bottom, buffer, size)
         if written >= size:  # cannot happen; if it did, the helper sizes its own buffer
@@ -250,11 +254,15 @@ def pdf_cheap_readings(data: bytes) -> tuple[Document, str] | None:
         for page in pdf:
             height = page.get_height()
             textpage = page.get_textpage()
-            if textpage.count_chars() < SCANNED_CHARS_PER_PAGE and any(
-                    True for _ in _page_objects(page.raw, (pdfium_c.FPDF_PAGEOBJ_IMAGE,))):
+            try:
+                if textpage.count_chars() < SCANNED_CHARS_PER_PAGE and any(
+                        True for _ in _page_objects(page.raw, (pdfium_c.FPDF_PAGEOBJ_IMAGE,))):
+                    return None
+                rules = _page_rules(page, height)
+                words = _page_words(textpage, height, rules)
+            except _PdfiumFailed:
                 return None
-            rules = _page_rules(page, height)
-            append_page(document, page_blocks({"words": _page_words(textpage, height, rules), "rules": rules}))
+            append_page(document, page_blocks({"words": words, "rules": rules}))
             texts.append(textpage.get_text_range())
         title = pdf.get_metadata_dict().get("Title")
         if isinstance(title, str) and title.strip():

@@ -342,6 +342,22 @@ def test_a_whole_pdf_report_is_read_from_its_text_positions_alone(monkeypatch):
     assert calls == []
 
 
+def test_where_pdfium_gives_no_box_for_a_text_run_the_full_reader_reads_the_file(generated_specs, monkeypatch):
+    """The cheap reading stops at PDFium's first failure on the file (here: a text run
+    with no box) instead of reading on without it; pdfplumber reads every number."""
+    import pypdfium2.raw as pdfium_c
+
+    from sample_portals.render import render
+
+    spec = generated_specs[0]
+    data = render(spec, "pdf")
+    monkeypatch.setattr(pdfium_c, "FPDFText_GetRect", lambda *args: 0)
+    calls = _full_reader_calls(monkeypatch)
+    report = parsers.parse(data, name="r.pdf")
+    assert calls == [1]
+    assert (report.table2, report.table3, report.table4) == (spec.table2, spec.table3, spec.table4)
+
+
 def _broken_sum_report():
     from sample_portals import portals
     from sample_portals.render import render
