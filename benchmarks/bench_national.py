@@ -99,16 +99,16 @@ def main() -> None:
         print(f"[national crawl] {summary['requests']} requests in {elapsed:.1f} s = {summary['requests'] / elapsed:.1f}"
               f" requests/s; politeness bound {bound:.1f} s (host {slowest}, {by_host[slowest].kind}, {requests[slowest]}"
               f" requests); wall/bound = {elapsed / bound:.2f} (target <= 1.2)")
+        start = min(times[0] for times in arrivals.values() if times)  # the crawl's first request
         times = arrivals.get(slowest, [])
         gaps = sorted(b - a for a, b in zip(times, times[1:]))
         if gaps:
             spacing = gaps[len(gaps) // 2]
             print(f"[slowest host] {len(times)} requests over {times[-1] - times[0]:.1f} s: gap between arrivals"
                   f" median {spacing:.2f} s (the delay AutoThrottle gave it), longest {gaps[-1]:.2f} s; first request"
-                  f" {times[0] - min(t[0] for t in arrivals.values() if t):.1f} s after the crawl's first;"
+                  f" {times[0] - start:.1f} s after the crawl's first;"
                   f" its requests × that delay = {len(times) * spacing:.1f} s, wall/that = {elapsed / (len(times) * spacing):.2f}")
         last = max((address for address, times in arrivals.items() if times), key=lambda a: arrivals[a][-1])
-        start = min(times[0] for times in arrivals.values() if times)
         print(f"[last host to finish] {last} ({by_host[last].kind}, {requests.get(last, 0)} requests): first request"
               f" {arrivals[last][0] - start:.1f} s, last {arrivals[last][-1] - start:.1f} s after the crawl's first")
         arrived = sorted(t for times in arrivals.values() for t in times)

@@ -45,6 +45,16 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def pdfium_raw_text(data: bytes) -> None:
+    """The floor: pypdfium2's raw text of every page, what any PDF text reader does at least."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(data)
+    for page in pdf:
+        page.get_textpage().get_text_range()
+    pdf.close()
+
+
 def run_form(form: str, payloads: list[bytes], repeat: int, answer) -> None:
     """In a fresh process: parse every payload `repeat` times; send (seconds per pass, baseline, peak)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,13 +62,7 @@ def run_form(form: str, payloads: list[bytes], repeat: int, answer) -> None:
 
     baseline = _peak_mib()
     if form == "pypdfium2":
-        import pypdfium2
-
-        def one(data: bytes) -> None:
-            pdf = pypdfium2.PdfDocument(data)
-            for page in pdf:
-                page.get_textpage().get_text_range()
-            pdf.close()
+        one = pdfium_raw_text
     elif form == "pdf_positions":
         from parsers.pdf_document import document_from_pdf_positions
 
@@ -87,24 +91,16 @@ def interleaved_pdf(payloads: list[bytes], passes: int, answer) -> None:
     same PDFs, in turn, `passes` times; send each one's fastest pass. Taken in turn, both see
     the same machine: two processes one after the other can meet different loads."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import pypdfium2
-
     import parsers
 
-    def floor(data: bytes) -> None:
-        pdf = pypdfium2.PdfDocument(data)
-        for page in pdf:
-            page.get_textpage().get_text_range()
-        pdf.close()
-
     def parse(data: bytes) -> None:
-        parsers.parse(data, name="r.pdf")
+        parsers.parse(data, name=NAMES["pdf"])
 
     best = {"parse": float("inf"), "floor": float("inf")}
-    for one in (parse, floor):
+    for one in (parse, pdfium_raw_text):
         one(payloads[0])
     for _ in range(passes):
-        for name, one in (("parse", parse), ("floor", floor)):
+        for name, one in (("parse", parse), ("floor", pdfium_raw_text)):
             start = time.perf_counter()
             for data in payloads:
                 one(data)

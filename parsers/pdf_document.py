@@ -175,12 +175,10 @@ def _text_runs(textpage):
         if not get_rect(raw, index, p0, p1, p2, p3):
             raise _PdfiumFailed("no box for a text run")
         left, top, right, bottom = l_.value, t_.value, r_.value, b_.value
-        written = bounded_text(raw, left, top, right, bottom, buffer, size)
-        if written >= size:  # cannot happen; if it did, the helper sizes its own buffer
-            text = textpage.get_text_bounded(left, bottom, right, top)
-        else:  # `written` counts the terminating NUL
-            text = codecs.utf_16_le_decode(octets[:2 * max(written - 1, 0)], "ignore", True)[0]
-        yield left, bottom, right, top, text
+        written = bounded_text(raw, left, top, right, bottom, buffer, size)  # counts the terminating NUL
+        if written >= size:  # more than the page's characters: PDFium is not making sense of the file
+            raise _PdfiumFailed("a text run longer than its page")
+        yield left, bottom, right, top, codecs.utf_16_le_decode(octets[:2 * max(written - 1, 0)], "ignore", True)[0]
 
 
 def _page_words(textpage, height: float, rules: dict) -> list[dict]:
